@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Engine (StyleTransfer) knows nothing of files or hosts; Stylize is the C ABI
+// (libstylize.so); StylizeCLI is the `stylize` tool. The vips and GIMP adapters
+// under Plugins/ are built by install.sh against the installed libstylize.so.
+let package = Package(
+    name: "Stylize",
+    products: [
+        .executable(name: "stylize", targets: ["StylizeCLI"]),
+        .library(name: "stylize", type: .dynamic, targets: ["Stylize"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(
+            name: "COpenBLAS",
+            cSettings: [.unsafeFlags(["-I/usr/include/x86_64-linux-gnu/openblas-pthread"])],
+            linkerSettings: [.linkedLibrary("openblas")]
+        ),
+        .target(
+            name: "StyleTransfer",
+            dependencies: ["COpenBLAS"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo"])]
+        ),
+        .target(
+            name: "CVipsShim",
+            cSettings: [.unsafeFlags(["-I/usr/include/glib-2.0", "-I/usr/lib/x86_64-linux-gnu/glib-2.0/include"])],
+            linkerSettings: [.linkedLibrary("vips"), .linkedLibrary("gobject-2.0"), .linkedLibrary("glib-2.0")]
+        ),
+        .target(
+            name: "Stylize",
+            dependencies: ["StyleTransfer"]
+        ),
+        .executableTarget(
+            name: "StylizeCLI",
+            dependencies: [
+                "StyleTransfer", "CVipsShim",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "StyleTransferTests",
+            dependencies: ["StyleTransfer"]
+        ),
+    ]
+)

@@ -1,0 +1,179 @@
+/// The VGG feature extractor: conv/relu/pool layers named as in the papers
+/// (conv1_1, relu1_1, ..., pool1, ...), evaluated only up to the deepest layer
+/// a run needs. Immutable after init, so one network serves many threads.
+public final class FeatureNetwork: @unchecked Sendable {
+    public enum Kind { case conv(Conv3x3), relu, pool }
+
+    public struct Layer {
+        public let name: String
+        public let kind: Kind
+    }
+
+    public let topology: Topology
+    public let convention: Convention
+    public let pooling: PoolingMode
+    public let layers: [Layer]
+
+    public init(weights: ModelWeights, pooling: PoolingMode = .max) {
+        topology = weights.topology
+        convention = weights.convention
+        self.pooling = pooling
+        var layers: [Layer] = []
+        var conv = weights.convs.makeIterator()
+        for (b, n) in weights.topology.convsPerBlock.enumerated() {
+            for i in 1...n {
+                let w = conv.next()!
+                layers.append(Layer(name: "conv\(b + 1)_\(i)", kind: .conv(Conv3x3(
+                    weight: w.weight, bias: w.bias, inChannels: w.inChannels, outChannels: w.outChannels))))
+                layers.append(Layer(name: "relu\(b + 1)_\(i)", kind: .relu))
+            }
+            layers.append(Layer(name: "pool\(b + 1)", kind: .pool))
+        }
+        self.layers = layers
+    }
+
+    /// Same weights, other pooling (convolutions are shared, not copied).
+    public init(sharing other: FeatureNetwork, pooling: PoolingMode) {
+        topology = other.topology
+        convention = other.convention
+        self.pooling = pooling
+        layers = other.layers
+    }
+
+    public var layerNames: [String] { layers.map(\.name) }
+
+    public func layerIndex(_ name: String) -> Int? { layers.firstIndex { $0.name == name } }
+
+    /// Activations and gradient buffers of one image size, reused across
+    /// iterations so that an iteration allocates nothing large.
+    public final class Pass {
+        public let height: Int
+        public let width: Int
+        public let depth: Int  // layers 0..<depth are evaluated
+        let input: FeatureMap
+        /// outputs[i]: output of layer i. A ReLU shares its conv's map (in place).
+        let outputs: [FeatureMap]
+        /// Copies of conv outputs taken before their ReLU, for losses on conv layers.
+        var preActivation: [Int: FeatureMap]
+        /// gradients[i]: buffer for the gradient with respect to layer i's input.
+        let inputGradients: [FeatureMap?]
+
+        init(height: Int, width: Int, depth: Int, input: FeatureMap, outputs: [FeatureMap],
+             preActivation: [Int: FeatureMap], inputGradients: [FeatureMap?]) {
+            self.height = height; self.width = width; self.depth = depth
+            self.input = input; self.outputs = outputs
+            self.preActivation = preActivation; self.inputGradients = inputGradients
+        }
+
+        /// The activation a loss on layer i sees.
+        public func activation(_ i: Int) -> FeatureMap { preActivation[i] ?? outputs[i] }
+    }
+
+    /// Allocates a pass through layer `last` (inclusive) for an image size.
+    /// Conv layers in `keepPreActivation` keep a copy of their output before ReLU.
+    public func makePass(height: Int, width: Int, through last: Int, keepPreActivation: Set<Int> = []) -> Pass {
+        var outputs: [FeatureMap] = []
+        var gradients: [FeatureMap?] = []
+        var pre: [Int: FeatureMap] = [:]
+        let input = FeatureMap(channels: 3, height: height, width: width)
+        var current = input
+        for i in 0...last {
+            switch layers[i].kind {
+            case .conv(let conv):
+                gradients.append(FeatureMap(channels: current.channels, height: current.height, width: current.width))
+                current = FeatureMap(channels: conv.outChannels, height: current.height, width: current.width)
+                if keepPreActivation.contains(i) { pre[i] = current.clone() }
+            case .relu:
+                gradients.append(nil)  // in place
+            case .pool:
+                gradients.append(FeatureMap(channels: current.channels, height: current.height, width: current.width))
+                let (h, w) = Pool2x2.outputSize(height: current.height, width: current.width)
+                current = FeatureMap(channels: current.channels, height: h, width: w)
+            }
+            outputs.append(current)
+        }
+        return Pass(height: height, width: width, depth: last + 1, input: input, outputs: outputs,
+                    preActivation: pre, inputGradients: gradients)
+    }
+
+    /// Runs the network on planar RGB pixels in 0...255 (3 x H x W).
+    public func forward(_ pass: Pass, pixels: [Float]) {
+        let (source, offset, scale) = convention.affine
+        let plane = pass.height * pass.width
+        pixels.withUnsafeBufferPointer { px in
+            for c in 0..<3 {
+                let s = source[c]
+                for y in 0..<pass.height {
+                    let row = pass.input.data + pass.input.index(c, y, 0)
+                    let src = px.baseAddress! + s * plane + y * pass.width
+                    for x in 0..<pass.width { row[x] = (src[x] - offset[c]) * scale[c] }
+                }
+            }
+        }
+        var current = pass.input
+        for i in 0..<pass.depth {
+            switch layers[i].kind {
+            case .conv(let conv):
+                conv.forward(current, into: pass.outputs[i])
+                if let copy = pass.preActivation[i] { copy.copy(from: pass.outputs[i]) }
+            case .relu:
+                ReLU.forward(pass.outputs[i])
+            case .pool:
+                Pool2x2.forward(current, into: pass.outputs[i], mode: pooling)
+            }
+            current = pass.outputs[i]
+        }
+    }
+
+    /// Backpropagates to the pixels. `addLossGradient(i, g)` is called when the
+    /// sweep reaches layer i's output and must add dLoss/d(output i) into g.
+    /// Returns dLoss/dpixels, planar RGB (3 x H x W).
+    public func backward(_ pass: Pass, addLossGradient: (Int, FeatureMap) -> Void) -> [Float] {
+        let last = pass.outputs[pass.depth - 1]
+        var g = FeatureMap(channels: last.channels, height: last.height, width: last.width)
+        for i in stride(from: pass.depth - 1, through: 0, by: -1) {
+            switch layers[i].kind {
+            case .relu:
+                addLossGradient(i, g)
+                ReLU.backward(g, output: pass.outputs[i])
+            case .conv(let conv):
+                addLossGradient(i, g)
+                conv.backward(g, into: pass.inputGradients[i]!)
+                g = pass.inputGradients[i]!
+            case .pool:
+                addLossGradient(i, g)
+                let input = i == 0 ? pass.input : pass.outputs[i - 1]
+                Pool2x2.backward(g, input: input, into: pass.inputGradients[i]!, mode: pooling)
+                g = pass.inputGradients[i]!
+            }
+        }
+        // Through the input affine map back to RGB pixels.
+        let (source, _, scale) = convention.affine
+        let plane = pass.height * pass.width
+        var out = [Float](repeating: 0, count: 3 * plane)
+        out.withUnsafeMutableBufferPointer { o in
+            for c in 0..<3 {
+                let s = source[c]
+                for y in 0..<pass.height {
+                    let row = g.data + g.index(c, y, 0)
+                    let dst = o.baseAddress! + s * plane + y * pass.width
+                    for x in 0..<pass.width { dst[x] = row[x] * scale[c] }
+                }
+            }
+        }
+        return out
+    }
+
+    /// FLOPs of the convolutions of one forward pass through layer `last`.
+    public func forwardFlops(height: Int, width: Int, through last: Int) -> Double {
+        var h = height, w = width, total = 0.0
+        for i in 0...last {
+            switch layers[i].kind {
+            case .conv(let conv): total += conv.flops(height: h, width: w)
+            case .pool: (h, w) = Pool2x2.outputSize(height: h, width: w)
+            case .relu: break
+            }
+        }
+        return total
+    }
+}

@@ -1,0 +1,85 @@
+import COpenBLAS
+
+/// 3x3 convolution, stride 1, zero padding 1, with bias (every VGG conv).
+///
+/// Forward, for each of the nine taps k = (dy, dx):
+///   y[o, p] += sum_c W[o, c, dy, dx] * x[c, p + s_k],   s_k = dy*(W+2) + dx
+/// over the padded layout of `FeatureMap`: output pixel (i, j) sits at padded
+/// index p = (i+1)*(W+2) + (j+1), and its tap reads padded input p - (W+3) + s_k.
+/// Each tap is one `cblas_sgemm` (M = Cout, K = Cin, N ~ H*(W+2)) on shifted
+/// views of the input, so no im2col matrix is ever built. The two extra
+/// columns per row land on the border and are zeroed afterwards.
+///
+/// Backward (input gradient only; weights are frozen) is the transpose:
+///   dx[c, p - (W+3) + s_k] += sum_o W[o, c, dy, dx] * dy[o, p].
+public final class Conv3x3: @unchecked Sendable {
+    public let inChannels: Int
+    public let outChannels: Int
+    /// Taps as nine [Cout][Cin] matrices, repacked once from OIHW.
+    private let taps: [Float]
+    public let bias: [Float]
+
+    /// `weight` is OIHW: [Cout][Cin][3][3].
+    public init(weight: [Float], bias: [Float], inChannels: Int, outChannels: Int) {
+        precondition(weight.count == outChannels * inChannels * 9 && bias.count == outChannels)
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.bias = bias
+        var t = [Float](repeating: 0, count: 9 * outChannels * inChannels)
+        for o in 0..<outChannels {
+            for c in 0..<inChannels {
+                for k in 0..<9 {
+                    t[(k * outChannels + o) * inChannels + c] = weight[(o * inChannels + c) * 9 + k]
+                }
+            }
+        }
+        taps = t
+    }
+
+    public func forward(_ x: FeatureMap, into y: FeatureMap) {
+        precondition(x.channels == inChannels && y.channels == outChannels)
+        precondition(x.height == y.height && x.width == y.width)
+        let rs = x.rowStride, ps = x.planeStride
+        let n = (x.height - 1) * rs + x.width  // GEMM columns, from the first to the last interior pixel
+        let start = rs + 1
+        for o in 0..<outChannels {
+            (y.data + o * ps + start).update(repeating: bias[o], count: n)
+        }
+        taps.withUnsafeBufferPointer { t in
+            for k in 0..<9 {
+                let shift = (k / 3) * rs + (k % 3)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                            Int32(outChannels), Int32(n), Int32(inChannels),
+                            1, t.baseAddress! + k * outChannels * inChannels, Int32(inChannels),
+                            x.data + shift, Int32(ps),
+                            1, y.data + start, Int32(ps))
+            }
+        }
+        y.zeroBorder()
+    }
+
+    /// `dy`'s border must be zero (layers keep it so); `dx` is overwritten.
+    public func backward(_ dy: FeatureMap, into dx: FeatureMap) {
+        precondition(dy.channels == outChannels && dx.channels == inChannels)
+        let rs = dy.rowStride, ps = dy.planeStride
+        let n = (dy.height - 1) * rs + dy.width
+        let start = rs + 1
+        dx.zero()
+        taps.withUnsafeBufferPointer { t in
+            for k in 0..<9 {
+                let shift = (k / 3) * rs + (k % 3)
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
+                            Int32(inChannels), Int32(n), Int32(outChannels),
+                            1, t.baseAddress! + k * outChannels * inChannels, Int32(inChannels),
+                            dy.data + start, Int32(ps),
+                            1, dx.data + shift, Int32(ps))
+            }
+        }
+        dx.zeroBorder()  // gradient with respect to the zero padding is discarded
+    }
+
+    /// FLOPs of one forward pass (the backward costs the same).
+    public func flops(height: Int, width: Int) -> Double {
+        2 * Double(height * width) * Double(inChannels * outChannels * 9)
+    }
+}

@@ -1,0 +1,60 @@
+/// 2x2 pooling with stride 2 (VGG's pool1..pool5); odd edges are dropped,
+/// as in Caffe/Keras 'valid' pooling.
+public enum PoolingMode: String, Sendable, CaseIterable {
+    case max
+    case average = "avg"
+}
+
+public enum Pool2x2 {
+    public static func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
+        (max(1, height / 2), max(1, width / 2))
+    }
+
+    public static func forward(_ x: FeatureMap, into y: FeatureMap, mode: PoolingMode) {
+        precondition(x.channels == y.channels)
+        for c in 0..<x.channels {
+            for i in 0..<y.height {
+                let r0 = x.data + x.index(c, min(2 * i, x.height - 1), 0)
+                let r1 = x.data + x.index(c, min(2 * i + 1, x.height - 1), 0)
+                let out = y.data + y.index(c, i, 0)
+                for j in 0..<y.width {
+                    let j0 = min(2 * j, x.width - 1), j1 = min(2 * j + 1, x.width - 1)
+                    switch mode {
+                    case .max: out[j] = max(max(r0[j0], r0[j1]), max(r1[j0], r1[j1]))
+                    case .average: out[j] = 0.25 * (r0[j0] + r0[j1] + r1[j0] + r1[j1])
+                    }
+                }
+            }
+        }
+    }
+
+    /// Routes `dy` back to the window's maximum (the first one on ties), or
+    /// spreads it evenly for average pooling. `dx` is overwritten.
+    public static func backward(_ dy: FeatureMap, input x: FeatureMap, into dx: FeatureMap, mode: PoolingMode) {
+        dx.zero()
+        for c in 0..<x.channels {
+            for i in 0..<dy.height {
+                let r0 = x.index(c, min(2 * i, x.height - 1), 0)
+                let r1 = x.index(c, min(2 * i + 1, x.height - 1), 0)
+                let g = dy.data + dy.index(c, i, 0)
+                for j in 0..<dy.width {
+                    let j0 = min(2 * j, x.width - 1), j1 = min(2 * j + 1, x.width - 1)
+                    // The four window cells as indices into the padded planes.
+                    let cells = (r0 + j0, r0 + j1, r1 + j0, r1 + j1)
+                    switch mode {
+                    case .max:
+                        var best = cells.0
+                        if x.data[cells.1] > x.data[best] { best = cells.1 }
+                        if x.data[cells.2] > x.data[best] { best = cells.2 }
+                        if x.data[cells.3] > x.data[best] { best = cells.3 }
+                        dx.data[best] += g[j]
+                    case .average:
+                        let q = 0.25 * g[j]
+                        dx.data[cells.0] += q; dx.data[cells.1] += q
+                        dx.data[cells.2] += q; dx.data[cells.3] += q
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+/// Limited-memory BFGS (Nocedal & Wright, Algorithm 7.4) with a backtracking
+/// Armijo line search.
+///
+/// The line search is what keeps the first iterations sane: plain L-BFGS with
+/// a unit step (torch.optim.LBFGS without line_search_fn) can jump the loss to
+/// 1e25 on style transfer. Memory: `history` pairs (s, y) of the image's size,
+/// so 2 * history * 3 * H * W floats (10 pairs at 512x512 = 63 MB).
+public struct LBFGS: Optimizer {
+    public let history: Int
+    private var s: [[Float]] = []
+    private var y: [[Float]] = []
+    private var value: Double?
+    private var gradient: [Float] = []
+    /// Objective evaluations so far (a step may take more than one).
+    public private(set) var evaluations = 0
+
+    public init(history: Int = 10) {
+        precondition(history >= 1)
+        self.history = history
+    }
+
+    /// Two-loop recursion: d = -H g.
+    private func direction(_ g: [Float]) -> [Float] {
+        var q = g
+        var alphas = [Double](repeating: 0, count: s.count)
+        for i in stride(from: s.count - 1, through: 0, by: -1) {
+            let rho = 1 / dot(y[i], s[i])
+            alphas[i] = rho * dot(s[i], q)
+            axpy(-alphas[i], y[i], &q)
+        }
+        if let last = s.indices.last {
+            let gamma = Float(dot(s[last], y[last]) / dot(y[last], y[last]))
+            for i in q.indices { q[i] *= gamma }
+        }
+        for i in 0..<s.count {
+            let rho = 1 / dot(y[i], s[i])
+            let beta = rho * dot(y[i], q)
+            axpy(alphas[i] - beta, s[i], &q)
+        }
+        for i in q.indices { q[i] = -q[i] }
+        return q
+    }
+
+    public mutating func step(_ x: inout [Float], _ objective: Objective) -> Double {
+        if value == nil {
+            let (f, g) = objective(x)
+            evaluations += 1
+            value = f; gradient = g
+        }
+        let f0 = value!, g0 = gradient
+        var d = direction(g0)
+        var slope = dot(g0, d)
+        if !(slope < 0) {  // not a descent direction: forget the curvature pairs
+            s.removeAll(); y.removeAll()
+            d = g0.map { -$0 }
+            slope = dot(g0, d)
+        }
+        if slope == 0 { return f0 }  // at a stationary point
+        // Without curvature information, scale the first step so that no
+        // coordinate moves more than one unit.
+        var t = 1.0
+        if s.isEmpty {
+            let largest = d.reduce(Float(0)) { max($0, abs($1)) }
+            t = largest > 0 ? 1 / Double(largest) : 1
+        }
+        var trial = x, f = f0, g = g0
+        for _ in 0..<30 {
+            trial = x
+            axpy(t, d, &trial)
+            (f, g) = objective(trial)
+            evaluations += 1
+            if f.isFinite && f <= f0 + 1e-4 * t * slope { break }
+            t *= 0.5
+        }
+        guard f.isFinite, f < f0 else { return f0 }  // no progress possible along d
+        var sNew = trial, yNew = g
+        axpy(-1, x, &sNew)
+        axpy(-1, g0, &yNew)
+        let sy = dot(sNew, yNew)
+        if sy > 1e-10 * dot(yNew, yNew) {  // keep only pairs with positive curvature
+            s.append(sNew); y.append(yNew)
+            if s.count > history { s.removeFirst(); y.removeFirst() }
+        }
+        x = trial
+        value = f; gradient = g
+        return f
+    }
+}
