@@ -1,1 +1,118 @@
 #include "vips_shim.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <vips/vips.h>
+
+static char error_text[2048];
+
+int stylize_vips_init(const char *argv0) {
+    static int started = 0;
+    if (started) return 0;
+    if (VIPS_INIT(argv0 ? argv0 : "stylize")) return -1;
+    started = 1;
+    return 0;
+}
+
+const char *stylize_vips_error(void) {
+    snprintf(error_text, sizeof error_text, "%s", vips_error_buffer());
+    size_t n = strlen(error_text);
+    while (n > 0 && (error_text[n - 1] == '\n' || error_text[n - 1] == ' ')) error_text[--n] = 0;
+    vips_error_clear();
+    return error_text;
+}
+
+// Unrefs every image in a NULL-terminated local array.
+static void unref_all(VipsImage **images, int n) {
+    for (int i = 0; i < n; i++)
+        if (images[i]) g_object_unref(images[i]);
+}
+
+int stylize_vips_load(const char *path, float **pixels, int *width, int *height,
+                      int *bands, int *sixteen_bit) {
+    VipsImage *t[8] = {0};
+    int result = -1;
+    *pixels = NULL;
+    if (!(t[0] = vips_image_new_from_file(path, NULL))) goto done;
+    if (vips_autorot(t[0], &t[1], NULL)) goto done;
+    VipsImage *in = t[1];
+    // An embedded profile is the truth about the colours: convert through it.
+    if (vips_image_get_typeof(in, VIPS_META_ICC_NAME) &&
+        in->Type != VIPS_INTERPRETATION_LABS && in->Type != VIPS_INTERPRETATION_LAB) {
+        if (vips_icc_transform(in, &t[2], "srgb", "embedded", TRUE, NULL)) {
+            vips_error_clear();  // a broken profile: fall back to the interpretation
+        } else {
+            in = t[2];
+        }
+    }
+    int deep = in->BandFmt != VIPS_FORMAT_UCHAR && in->BandFmt != VIPS_FORMAT_CHAR;
+    *sixteen_bit = deep;
+    VipsInterpretation target = deep ? VIPS_INTERPRETATION_RGB16 : VIPS_INTERPRETATION_sRGB;
+    if (vips_colourspace(in, &t[3], target, NULL)) goto done;
+    in = t[3];
+    // RGB plus at most one alpha band.
+    if (in->Bands > 4 || in->Bands == 2) {
+        if (vips_extract_band(in, &t[4], 0, "n", in->Bands >= 4 ? 4 : 3, NULL)) goto done;
+        in = t[4];
+    }
+    if (in->Bands == 1) {  // colourspace leaves some 1-band formats alone
+        VipsImage *grey[3] = {in, in, in};
+        if (vips_bandjoin(grey, &t[5], 3, NULL)) goto done;
+        in = t[5];
+    }
+    double scale = in->Type == VIPS_INTERPRETATION_RGB16 ? 255.0 / 65535.0 : 1.0;
+    if (vips_linear1(in, &t[6], scale, 0.0, NULL)) goto done;  // float, 0..255
+    size_t size = 0;
+    void *memory = vips_image_write_to_memory(t[6], &size);
+    if (!memory) goto done;
+    *pixels = memory;
+    *width = t[6]->Xsize;
+    *height = t[6]->Ysize;
+    *bands = t[6]->Bands;
+    result = 0;
+done:
+    unref_all(t, 8);
+    return result;
+}
+
+int stylize_vips_save(const char *path, const float *pixels, int width, int height,
+                      int bands, int sixteen_bit) {
+    VipsImage *t[4] = {0};
+    int result = -1;
+    char temp[4096];
+    const char *dot = strrchr(path, '.');
+    const char *slash = strrchr(path, '/');
+    if (!dot || (slash && dot < slash)) {
+        vips_error("stylize", "output file \"%s\" has no extension to choose a format", path);
+        return -1;
+    }
+    // Same directory (so rename is atomic), same extension (so vips picks the format).
+    int n = snprintf(temp, sizeof temp, "%.*s.stylize-tmp-%d%s", (int)(dot - path), path, (int)getpid(), dot);
+    if (n < 0 || n >= (int)sizeof temp) {
+        vips_error("stylize", "output path is too long");
+        return -1;
+    }
+    if (!(t[0] = vips_image_new_from_memory_copy(pixels, (size_t)width * height * bands * sizeof(float),
+                                                 width, height, bands, VIPS_FORMAT_FLOAT)))
+        goto done;
+    double scale = sixteen_bit ? 257.0 : 1.0;
+    // +0.5 so that the truncating, clipping cast rounds to nearest.
+    if (vips_linear1(t[0], &t[1], scale, 0.5, NULL)) goto done;
+    if (vips_cast(t[1], &t[2], sixteen_bit ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR, NULL)) goto done;
+    t[2]->Type = sixteen_bit ? VIPS_INTERPRETATION_RGB16 : VIPS_INTERPRETATION_sRGB;
+    if (vips_image_write_to_file(t[2], temp, NULL)) {
+        unlink(temp);
+        goto done;
+    }
+    if (rename(temp, path)) {
+        unlink(temp);
+        vips_error("stylize", "cannot move the result into place as \"%s\"", path);
+        goto done;
+    }
+    result = 0;
+done:
+    unref_all(t, 4);
+    return result;
+}

@@ -131,7 +131,8 @@ public final class StyleTransfer: @unchecked Sendable {
         let start = Date()
         func report(_ i: Int) throws {
             let p = TransferProgress(iteration: i, total: options.iterations, losses: last,
-                                     elapsed: Date().timeIntervalSince(start), evaluations: objective.evaluations)
+                                     elapsed: Date().timeIntervalSince(start), evaluations: objective.evaluations,
+                                     image: Image(width: w, height: h, pixels: x))
             if let progress, !progress(p) { throw TransferError.cancelled }
         }
         last = objective.evaluate(x).0

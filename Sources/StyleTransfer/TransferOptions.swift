@@ -123,6 +123,8 @@ public struct TransferProgress: Sendable {
     public var elapsed: Double
     /// Objective evaluations so far (L-BFGS line searches may take several per step).
     public var evaluations: Int
+    /// The image being optimised, at the optimisation size (not yet clamped).
+    public var image: Image
 }
 
 import Foundation
