@@ -43,8 +43,8 @@ public struct TransferOptions: Sendable {
     public var size = 512
     public var iterations = 300
     public var contentWeight = 1.0
-    public var styleWeight = 1e4
-    public var tvWeight = 1e-3
+    public var styleWeight = 1e-4
+    public var tvWeight = 1e-2
     public var contentLayers = [LayerWeight("relu4_2")]
     public var styleLayers = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"].map { LayerWeight($0) }
     public var initialization = Initialization.content

@@ -30,7 +30,7 @@ struct OptimizationOptions: ParsableArguments {
     var seed: UInt64 = 0
 
     @Option(help: "Total variation weight (smoothness).")
-    var tvWeight = 1e-3
+    var tvWeight = TransferOptions().tvWeight
 
     @Option(help: "Model file (safetensors). Default: $STYLIZE_MODEL, then the installed VGG16.")
     var model: String?

@@ -76,8 +76,8 @@ typedef struct stylize_options {
     int32_t size;              /* longest side the optimisation runs at, px (default 512; 0 = content size) */
     int32_t iterations;        /* optimiser steps, >= 1 (default 300) */
     double content_weight;     /* >= 0 (default 1) */
-    double style_weight;       /* >= 0 (default 1e4, see README for the loss formulas) */
-    double tv_weight;          /* >= 0 (default 1e-3) */
+    double style_weight;       /* >= 0 (default 1e-4, see README for the loss formulas) */
+    double tv_weight;          /* >= 0 (default 1e-2) */
     const double *style_blend; /* one weight per style image, >= 0, or NULL for equal weights */
     stylize_init init;
     stylize_optimizer optimizer;
