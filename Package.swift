@@ -22,7 +22,8 @@ let package = Package(
         .target(
             name: "StyleTransfer",
             dependencies: ["COpenBLAS"],
-            swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo"])]
+            // Swift 5 mode: the engine's parallel loops share raw buffers across threads by design.
+            swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo"]), .swiftLanguageMode(.v5)]
         ),
         .target(
             name: "CVipsShim",
@@ -36,7 +37,7 @@ let package = Package(
         .executableTarget(
             name: "StylizeCLI",
             dependencies: [
-                "StyleTransfer", "CVipsShim",
+                "StyleTransfer", "CVipsShim", "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -17,6 +17,10 @@ public final class Conv3x3: @unchecked Sendable {
     public let outChannels: Int
     /// Taps as nine [Cout][Cin] matrices, repacked once from OIHW.
     private let taps: [Float]
+    /// For few input channels (conv1_1): [Cout][9*Cin], columns ordered (tap, channel),
+    /// used with a small im2col so the GEMM's K is 27 instead of 3.
+    private let flat: [Float]
+    private var usesIm2col: Bool { inChannels < 16 }
     public let bias: [Float]
 
     /// `weight` is OIHW: [Cout][Cin][3][3].
@@ -34,6 +38,28 @@ public final class Conv3x3: @unchecked Sendable {
             }
         }
         taps = t
+        var f = [Float](repeating: 0, count: 9 * outChannels * inChannels)
+        if inChannels < 16 {
+            for o in 0..<outChannels {
+                for k in 0..<9 {
+                    for c in 0..<inChannels { f[o * 9 * inChannels + k * inChannels + c] = t[(k * outChannels + o) * inChannels + c] }
+                }
+            }
+        }
+        flat = f
+    }
+
+    /// Band of GEMM columns for the im2col path, at most 8M floats of buffer.
+    private func bandColumns(_ n: Int) -> Int { max(1, min(n, (1 << 23) / (9 * inChannels))) }
+
+    /// col[(k, c)][j] = x[c, q0 + j + s_k]: each row is one contiguous copy.
+    private func im2col(_ x: FeatureMap, _ col: UnsafeMutablePointer<Float>, from q0: Int, count: Int) {
+        for k in 0..<9 {
+            let shift = (k / 3) * x.rowStride + (k % 3)
+            for c in 0..<inChannels {
+                (col + (k * inChannels + c) * count).update(from: x.data + c * x.planeStride + shift + q0, count: count)
+            }
+        }
     }
 
     public func forward(_ x: FeatureMap, into y: FeatureMap) {
@@ -44,6 +70,19 @@ public final class Conv3x3: @unchecked Sendable {
         let start = rs + 1
         for o in 0..<outChannels {
             (y.data + o * ps + start).update(repeating: bias[o], count: n)
+        }
+        if usesIm2col {
+            let band = bandColumns(n), rows = 9 * inChannels
+            let col = UnsafeMutablePointer<Float>.allocate(capacity: rows * band)
+            defer { col.deallocate() }
+            for q0 in stride(from: 0, to: n, by: band) {
+                let len = min(band, n - q0)
+                im2col(x, col, from: q0, count: len)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outChannels), Int32(len), Int32(rows),
+                            1, flat, Int32(rows), col, Int32(len), 1, y.data + start + q0, Int32(ps))
+            }
+            y.zeroBorder()
+            return
         }
         taps.withUnsafeBufferPointer { t in
             for k in 0..<9 {
@@ -65,6 +104,26 @@ public final class Conv3x3: @unchecked Sendable {
         let n = (dy.height - 1) * rs + dy.width
         let start = rs + 1
         dx.zero()
+        if usesIm2col {
+            // dcol = Wflatᵀ dy, then scatter-add each row back to its shifted place (col2im).
+            let band = bandColumns(n), rows = 9 * inChannels
+            let col = UnsafeMutablePointer<Float>.allocate(capacity: rows * band)
+            defer { col.deallocate() }
+            for q0 in stride(from: 0, to: n, by: band) {
+                let len = min(band, n - q0)
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(rows), Int32(len), Int32(outChannels),
+                            1, flat, Int32(rows), dy.data + start + q0, Int32(ps), 0, col, Int32(len))
+                for k in 0..<9 {
+                    let shift = (k / 3) * rs + (k % 3)
+                    for c in 0..<inChannels {
+                        let src = col + (k * inChannels + c) * len, dst = dx.data + c * ps + shift + q0
+                        for j in 0..<len { dst[j] += src[j] }
+                    }
+                }
+            }
+            dx.zeroBorder()
+            return
+        }
         taps.withUnsafeBufferPointer { t in
             for k in 0..<9 {
                 let shift = (k / 3) * rs + (k % 3)

@@ -12,7 +12,8 @@ public enum Pool2x2 {
 
     public static func forward(_ x: FeatureMap, into y: FeatureMap, mode: PoolingMode) {
         precondition(x.channels == y.channels)
-        for c in 0..<x.channels {
+        parallelChunks(x.channels, minimumChunk: 1) { channels in
+          for c in channels {
             for i in 0..<y.height {
                 let r0 = x.data + x.index(c, min(2 * i, x.height - 1), 0)
                 let r1 = x.data + x.index(c, min(2 * i + 1, x.height - 1), 0)
@@ -25,14 +26,16 @@ public enum Pool2x2 {
                     }
                 }
             }
+          }
         }
     }
 
     /// Routes `dy` back to the window's maximum (the first one on ties), or
     /// spreads it evenly for average pooling. `dx` is overwritten.
     public static func backward(_ dy: FeatureMap, input x: FeatureMap, into dx: FeatureMap, mode: PoolingMode) {
-        dx.zero()
-        for c in 0..<x.channels {
+        parallelChunks(x.channels, minimumChunk: 1) { channels in
+          for c in channels {
+            (dx.data + c * dx.planeStride).update(repeating: 0, count: dx.planeStride)
             for i in 0..<dy.height {
                 let r0 = x.index(c, min(2 * i, x.height - 1), 0)
                 let r1 = x.index(c, min(2 * i + 1, x.height - 1), 0)
@@ -55,6 +58,7 @@ public enum Pool2x2 {
                     }
                 }
             }
+          }
         }
     }
 }

@@ -4,13 +4,17 @@
 public enum ReLU {
     /// y = max(x, 0), in place.
     public static func forward(_ x: FeatureMap) {
-        let p = x.data
-        for i in 0..<x.count where p[i] < 0 { p[i] = 0 }
+        parallelChunks(x.count) { range in
+            let p = x.data
+            for i in range { p[i] = max(p[i], 0) }  // branch-free, so it vectorises
+        }
     }
 
     /// dx = dy * [y > 0], in place on `grad`; `output` is the forward result.
     public static func backward(_ grad: FeatureMap, output: FeatureMap) {
-        let g = grad.data, y = output.data
-        for i in 0..<grad.count where y[i] <= 0 { g[i] = 0 }
+        parallelChunks(grad.count) { range in
+            let g = grad.data, y = output.data
+            for i in range { g[i] = y[i] > 0 ? g[i] : 0 }
+        }
     }
 }

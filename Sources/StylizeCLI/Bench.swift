@@ -1,0 +1,107 @@
+import ArgumentParser
+import COpenBLAS
+import Foundation
+import StyleTransfer
+
+/// `stylize bench`: seconds per iteration (one forward + one backward through
+/// VGG16 to conv5_1, content relu4_2, style relu1_1..relu5_1) per image size,
+/// next to this machine's own sgemm rate, measured in the same run.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure seconds per iteration, GFLOP/s and peak memory on this machine.")
+
+    @Option(help: "Square image sizes to measure.")
+    var sizes = "256,384,512"
+
+    @Option(help: "Timed iterations per size (the median is reported).")
+    var repeats = 10
+
+    @Option(help: "Threads for OpenBLAS (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Model file (default: $STYLIZE_MODEL, then the installed VGG16).")
+    var model: String?
+
+    mutating func run() throws {
+        try reportingErrors {
+            let sizeList = sizes.split(separator: ",").compactMap { Int($0) }
+            guard !sizeList.isEmpty, sizeList.allSatisfy({ $0 >= 16 && $0 <= 4096 }) else {
+                throw CLIError("--sizes '\(sizes)' must be a comma list of sizes in 16...4096")
+            }
+            guard repeats >= 1 else { throw CLIError("--repeats \(repeats) must be at least 1") }
+            if let threads {
+                guard threads >= 1 else { throw CLIError("--threads \(threads) must be at least 1") }
+                openblas_set_num_threads(Int32(threads))
+            }
+            let (weights, path, _) = try ModelLocator.load(model)
+            let network = FeatureNetwork(weights: weights)
+            let cores = ProcessInfo.processInfo.activeProcessorCount
+            print("model \(path); \(weights.topology.rawValue) to conv5_1; OpenBLAS threads \(openblas_get_num_threads()) of \(cores) cores")
+            let sgemm = sgemmRate(n: 1024)
+            print(String(format: "cblas_sgemm 1024^3: %.1f GFLOP/s", sgemm))
+            print("")
+            print("| size | s/iter median [min-max] | forward s | GFLOP/iter | GFLOP/s | % of sgemm | peak RSS MB |")
+            print("|---|---|---|---|---|---|---|")
+            var options = TransferOptions()
+            options.tvWeight = 0
+            for s in sizeList {
+                var rng = SplitMix64(seed: UInt64(s))
+                let noise = { Image(width: s, height: s, pixels: (0..<(3 * s * s)).map { _ in Float.random(in: 0..<255, using: &rng) }) }
+                let content = noise(), style = noise()
+                let objective = TransferObjective(network: network, width: s, height: s, content: content,
+                                                  styles: [style], options: options)
+                let x = noise().pixels
+                for _ in 0..<2 { _ = objective.evaluate(x) }  // warm-up: page faults, thread pools
+                var times: [Double] = []
+                for _ in 0..<repeats {
+                    let t0 = Date()
+                    _ = objective.evaluate(x)
+                    times.append(Date().timeIntervalSince(t0))
+                }
+                times.sort()
+                let forward = forwardTime(network, size: s, pixels: x)
+                // The reference formula: 1,149,696 * S^2 FLOP per iteration (convolutions, forward + input gradient).
+                let flop = 1_149_696.0 * Double(s * s)
+                let median = times[times.count / 2]
+                print(String(format: "| %d | %.3f [%.3f-%.3f] | %.3f | %.1f | %.1f | %.0f%% | %.0f |",
+                             s, median, times.first!, times.last!, forward, flop / 1e9, flop / median / 1e9,
+                             100 * flop / median / 1e9 / sgemm, peakRSSMegabytes()))
+            }
+        }
+    }
+
+    func forwardTime(_ network: FeatureNetwork, size s: Int, pixels: [Float]) -> Double {
+        let pass = network.makePass(height: s, width: s, through: network.layerIndex("relu5_1")!)
+        network.forward(pass, pixels: pixels)
+        var times: [Double] = []
+        for _ in 0..<max(3, repeats / 2) {
+            let t0 = Date()
+            network.forward(pass, pixels: pixels)
+            times.append(Date().timeIntervalSince(t0))
+        }
+        return times.sorted()[times.count / 2]
+    }
+
+    /// GFLOP/s of one n x n x n cblas_sgemm, best of 5.
+    func sgemmRate(n: Int) -> Double {
+        var a = [Float](repeating: 0, count: n * n)
+        var rng = SplitMix64(seed: 1)
+        for i in a.indices { a[i] = Float.random(in: -1...1, using: &rng) }
+        var c = [Float](repeating: 0, count: n * n)
+        var best = Double.infinity
+        for _ in 0..<5 {
+            let t0 = Date()
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n),
+                        1, a, Int32(n), a, Int32(n), 0, &c, Int32(n))
+            best = min(best, Date().timeIntervalSince(t0))
+        }
+        return 2 * Double(n * n * n) / best / 1e9
+    }
+}
+
+/// Peak resident memory of this process so far (getrusage, kilobytes on Linux).
+func peakRSSMegabytes() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
