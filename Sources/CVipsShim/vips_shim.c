@@ -38,16 +38,16 @@ int stylize_vips_load(const char *path, float **pixels, int *width, int *height,
     if (!(t[0] = vips_image_new_from_file(path, NULL))) goto done;
     if (vips_autorot(t[0], &t[1], NULL)) goto done;
     VipsImage *in = t[1];
+    int deep = in->BandFmt != VIPS_FORMAT_UCHAR && in->BandFmt != VIPS_FORMAT_CHAR;
     // An embedded profile is the truth about the colours: convert through it.
     if (vips_image_get_typeof(in, VIPS_META_ICC_NAME) &&
         in->Type != VIPS_INTERPRETATION_LABS && in->Type != VIPS_INTERPRETATION_LAB) {
-        if (vips_icc_transform(in, &t[2], "srgb", "embedded", TRUE, NULL)) {
+        if (vips_icc_transform(in, &t[2], "srgb", "embedded", TRUE, "depth", deep ? 16 : 8, NULL)) {
             vips_error_clear();  // a broken profile: fall back to the interpretation
         } else {
             in = t[2];
         }
     }
-    int deep = in->BandFmt != VIPS_FORMAT_UCHAR && in->BandFmt != VIPS_FORMAT_CHAR;
     *sixteen_bit = deep;
     VipsInterpretation target = deep ? VIPS_INTERPRETATION_RGB16 : VIPS_INTERPRETATION_sRGB;
     if (vips_colourspace(in, &t[3], target, NULL)) goto done;

@@ -54,6 +54,9 @@ final class ProgressReporter {
         guard FileManager.default.createFile(atPath: temp, contents: data) else {
             throw CLIError("\(logPath): cannot write the log")
         }
-        _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: logPath), withItemAt: URL(fileURLWithPath: temp))
+        guard rename(temp, logPath) == 0 else {
+            unlink(temp)
+            throw CLIError("\(logPath): cannot move the log into place")
+        }
     }
 }

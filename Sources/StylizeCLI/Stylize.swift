@@ -55,7 +55,7 @@ struct Transfer: ParsableCommand {
     @Option(help: "Style layers with optional weights.")
     var styleLayers = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
 
-    @Option(help: "Start from: content, noise or style.")
+    @Option(name: .customLong("init"), help: "Start from: content, noise or style.")
     var initialization: InitChoice = .content
 
     @Option(help: "Start from this image instead (resized to the content).")

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# End-to-end tests of the installed `stylize` CLI: real weights, shared images,
+# and every kind of bad input (clear message, non-zero exit, no output left).
+#   STYLIZE_BIN (default: stylize on PATH), STYLIZE_MODEL, IMAGES (default ../shared/images)
+set -u
+BIN="${STYLIZE_BIN:-stylize}"
+HERE="$(cd "$(dirname "$0")" && pwd)"
+IMAGES="${IMAGES:-$HERE/../../examples}"
+C="$IMAGES/tiny_content_64.png"; S="$IMAGES/tiny_style_64.png"
+T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
+pass=0; fail=0
+ok()   { pass=$((pass + 1)); echo "ok   $1"; }
+bad()  { fail=$((fail + 1)); echo "FAIL $1"; }
+FAST="--size 48 --iterations 3 --quiet"
+
+# expect_error NAME PATTERN OUTPUT -- command...: non-zero exit, stderr matches, no output file.
+expect_error() {
+    local name="$1" pattern="$2" out="$3"; shift 4
+    "$@" >"$T/stdout" 2>"$T/stderr"; local rc=$?
+    if [ $rc -ne 0 ] && grep -qiE "$pattern" "$T/stderr" && [ ! -e "$out" ]; then ok "$name"
+    else bad "$name (exit $rc, stderr: $(head -c 300 "$T/stderr"))"; fi
+}
+
+# --- the main job ---
+"$BIN" "$C" "$S" -o "$T/out.png" $FAST && [ -s "$T/out.png" ] && ok "transfer writes an image" || bad "transfer writes an image"
+[ "$(vipsheader -f width "$T/out.png")x$(vipsheader -f height "$T/out.png")" = "$(vipsheader -f width "$C")x$(vipsheader -f height "$C")" ] \
+    && ok "output has the content's size" || bad "output has the content's size"
+diff=$(vips subtract "$T/out.png" "$C" "$T/d.v" && vips abs "$T/d.v" "$T/a.v" && vips avg "$T/a.v")
+awk "BEGIN{exit !($diff > 2)}" && ok "output differs from the content (mean abs diff $diff)" || bad "output differs from content ($diff)"
+"$BIN" "$C" "$S" -o "$T/again.png" $FAST && cmp -s "$T/out.png" "$T/again.png" && ok "same seed, identical file" || bad "same seed, identical file"
+"$BIN" "$C" "$S" -o "$T/seed.png" $FAST --init noise --seed 7 >/dev/null && "$BIN" "$C" "$S" -o "$T/seed2.png" $FAST --init noise --seed 8 \
+    && ! cmp -s "$T/seed.png" "$T/seed2.png" && ok "another seed, another result" || bad "another seed, another result"
+"$BIN" reconstruct "$C" --layer relu2_1 -o "$T/rec.png" $FAST && [ -s "$T/rec.png" ] && ok "reconstruct" || bad "reconstruct"
+"$BIN" texture "$S" --layers relu1_1,relu2_1 -o "$T/tex.png" $FAST && [ -s "$T/tex.png" ] && ok "texture" || bad "texture"
+"$BIN" "$C" "$S" -o "$T/log.png" $FAST --log "$T/log.json" --save-every 1 \
+    && python3 -c "import json,sys; d=json.load(open('$T/log.json')); sys.exit(len(d['iterations'])!=4)" \
+    && [ -s "$T/log-1.png" ] && ok "--log JSON and --save-every images" || bad "--log JSON and --save-every images"
+"$BIN" model info >"$T/info" 2>&1 && grep -q "vgg16" "$T/info" && grep -q "caffe" "$T/info" && ok "model info" || bad "model info"
+# 16-bit RGBA in -> 16-bit RGBA out with the alpha untouched.
+vips bandjoin_const "$C" "$T/rgba.v" 200 && vips colourspace "$T/rgba.v" "$T/rgba16.png" rgb16
+"$BIN" "$T/rgba16.png" "$S" -o "$T/out16.png" $FAST \
+    && [ "$(vipsheader -f bands "$T/out16.png")" = 4 ] && vipsheader -f format "$T/out16.png" | grep -q USHORT \
+    && vips extract_band "$T/out16.png" "$T/al.v" 3 && vips extract_band "$T/rgba16.png" "$T/al0.v" 3 \
+    && [ "$(vips subtract "$T/al.v" "$T/al0.v" "$T/ald.v" && vips abs "$T/ald.v" "$T/ala.v" && vips max "$T/ala.v")" = 0.000000 ] \
+    && ok "16-bit RGBA keeps alpha and depth" || bad "16-bit RGBA keeps alpha and depth"
+
+# --- bad input ---
+echo "not an image" > "$T/text.png"
+vips black "$T/one.png" 1 1 --bands 3
+head -c 1000 /dev/urandom > "$T/corrupt.safetensors"
+python3 - "$T/notvgg.safetensors" <<'PY'
+import json, struct, sys
+h = json.dumps({"a.weight": {"dtype": "F32", "shape": [2, 3, 5, 5], "data_offsets": [0, 600]}, "a.bias": {"dtype": "F32", "shape": [2], "data_offsets": [600, 608]}}).encode()
+open(sys.argv[1], "wb").write(struct.pack("<Q", len(h)) + h + bytes(608))
+PY
+mkdir -p "$T/ro"; chmod 500 "$T/ro"
+expect_error "missing content file"   "no such file"        "$T/e1.png" -- "$BIN" "$T/nope.jpg" "$S" -o "$T/e1.png" $FAST
+expect_error "non-image file"         "cannot read as an image" "$T/e2.png" -- "$BIN" "$T/text.png" "$S" -o "$T/e2.png" $FAST
+expect_error "1-pixel image"          "1x1"                 "$T/e3.png" -- "$BIN" "$T/one.png" "$S" -o "$T/e3.png" $FAST
+expect_error "unknown layer"          "unknown layer 'relu9_9'" "$T/e4.png" -- "$BIN" "$C" "$S" -o "$T/e4.png" $FAST --style-layers relu9_9
+expect_error "negative style weight"  "style weight"        "$T/e5.png" -- "$BIN" "$C" "$S" -o "$T/e5.png" $FAST --style-weight=-1
+expect_error "NaN content weight"     "content weight"      "$T/e6.png" -- "$BIN" "$C" "$S" -o "$T/e6.png" $FAST --content-weight nan
+expect_error "zero iterations"        "iterations"          "$T/e7.png" -- "$BIN" "$C" "$S" -o "$T/e7.png" --size 48 --iterations 0
+expect_error "corrupt model"          "corrupt.safetensors" "$T/e8.png" -- "$BIN" "$C" "$S" -o "$T/e8.png" $FAST --model "$T/corrupt.safetensors"
+expect_error "non-VGG model"          "not a VGG"           "$T/e9.png" -- "$BIN" "$C" "$S" -o "$T/e9.png" $FAST --model "$T/notvgg.safetensors"
+expect_error "missing model"          "install.sh"          "$T/e10.png" -- "$BIN" "$C" "$S" -o "$T/e10.png" $FAST --model "$T/none.safetensors"
+if [ "$(id -u)" = 0 ]; then  # root ignores directory permissions: use a path under a file instead
+    expect_error "unwritable output"  "does not exist"      "$T/text.png/x.png" -- "$BIN" "$C" "$S" -o "$T/text.png/x.png" $FAST
+else
+    expect_error "unwritable output"  "not writable"        "$T/ro/x.png" -- "$BIN" "$C" "$S" -o "$T/ro/x.png" $FAST
+fi
+expect_error "output over input"      "overwrite the input" "$T/never" -- "$BIN" "$C" "$S" -o "$C" $FAST
+expect_error "no style image"         "no style image"      "$T/e11.png" -- "$BIN" "$C" -o "$T/e11.png" $FAST
+expect_error "import a non-model"     "not a VGG|malformed|no ONNX graph" "$T/e12.safetensors" -- "$BIN" model import "$T/text.png" -o "$T/e12.safetensors"
+[ "$(cat "$C" | sha256sum)" = "$(cat "$IMAGES/tiny_content_64.png" | sha256sum)" ] && ok "inputs unchanged" || bad "inputs unchanged"
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs every test suite against what install.sh just installed into $PREFIX.
+# Called by `./install.sh --test`; needs PREFIX, STYLIZE_MODEL, STYLIZE_VGG_ONNX.
+# Each suite prints "N passed, M failed"; the last line sums them all.
+set -u
+REPO="$(cd "$(dirname "$0")/.." && pwd)"
+: "${PREFIX:?PREFIX must name the install prefix}"
+export PATH="$PREFIX/bin:$PATH" STYLIZE_BIN="$PREFIX/bin/stylize"
+export PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+export IMAGES="$REPO/examples"
+total_pass=0; total_fail=0
+LOGS="$(mktemp -d)"
+
+# suite NAME COMMAND...: runs it, shows its output, adds its "N passed, M failed".
+suite() {
+    local name="$1"; shift
+    echo "=== $name"
+    local start=$SECONDS
+    "$@" 2>&1 | tee "$LOGS/$name.log"
+    local rc=${PIPESTATUS[0]}
+    local line p f
+    line="$(grep -E '[0-9]+ passed, [0-9]+ failed' "$LOGS/$name.log" | tail -n 1)"
+    p="$(echo "$line" | sed -E 's/.*[^0-9]?([0-9]+) passed.*/\1/')"
+    f="$(echo "$line" | sed -E 's/.*passed, ([0-9]+) failed.*/\1/')"
+    [ -n "$line" ] || { p=0; f=1; echo "$name: printed no result line"; }
+    [ "$rc" = 0 ] || [ "$f" != 0 ] || { f=1; echo "$name: exit code $rc"; }
+    total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
+    echo "=== $name: $p passed, $f failed ($((SECONDS - start)) s)"
+}
+
+# Swift Testing / XCTest: summarise their own output into the common line.
+swift_tests() {
+    cd "$REPO" || return 1
+    swift test -c release 2>&1 | tee "$LOGS/swift-raw.log" | grep -vE "^\[[0-9]+/[0-9]+\]|passed after|started\.$"
+    local rc=${PIPESTATUS[0]}
+    local passed failed
+    passed=$(grep -cE "^􁁛|Test .* passed after|✔ Test" "$LOGS/swift-raw.log")
+    failed=$(grep -cE "^􀢄 Test .* failed|✘ Test .* failed" "$LOGS/swift-raw.log")
+    [ "$rc" != 0 ] && [ "$failed" = 0 ] && failed=1
+    echo "swift: $passed passed, $failed failed"
+    return "$rc"
+}
+
+suite engine swift_tests
+suite cli bash "$REPO/Tests/cli/cli_test.sh"
+suite c-abi bash "$REPO/Tests/c/run.sh" "$PREFIX"
+suite vips bash "$REPO/Plugins/vips/test.sh" "$PREFIX"
+suite gimp bash "$REPO/Plugins/gimp/test.sh" "$PREFIX"
+suite study bash "$REPO/Tests/cli/study_test.sh"
+
+rm -rf "$LOGS"
+echo
+echo "all suites: $total_pass passed, $total_fail failed"
+[ "$total_fail" = 0 ]
