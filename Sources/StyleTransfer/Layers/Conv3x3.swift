@@ -21,10 +21,13 @@ public final class Conv3x3: @unchecked Sendable {
     /// used with a small im2col so the GEMM's K is 27 instead of 3.
     private let flat: [Float]
     private var usesIm2col: Bool { inChannels < 16 }
+    /// Winograd F(2x2,3x3) for the rest (every VGG conv but conv1_1), when enabled.
+    private let winograd: Winograd?
     public let bias: [Float]
 
     /// `weight` is OIHW: [Cout][Cin][3][3].
-    public init(weight: [Float], bias: [Float], inChannels: Int, outChannels: Int) {
+    /// `useWinograd: false` keeps the direct nine-GEMM path (the reference the tests compare against).
+    public init(weight: [Float], bias: [Float], inChannels: Int, outChannels: Int, useWinograd: Bool = true) {
         precondition(weight.count == outChannels * inChannels * 9 && bias.count == outChannels)
         self.inChannels = inChannels
         self.outChannels = outChannels
@@ -47,6 +50,7 @@ public final class Conv3x3: @unchecked Sendable {
             }
         }
         flat = f
+        winograd = inChannels >= 16 && useWinograd ? Winograd(taps: t, inChannels: inChannels, outChannels: outChannels) : nil
     }
 
     /// Band of GEMM columns for the im2col path, at most 8M floats of buffer.
@@ -65,6 +69,10 @@ public final class Conv3x3: @unchecked Sendable {
     public func forward(_ x: FeatureMap, into y: FeatureMap) {
         precondition(x.channels == inChannels && y.channels == outChannels)
         precondition(x.height == y.height && x.width == y.width)
+        if let winograd {
+            winograd.run(x, into: y, bias: bias, gradient: false)
+            return
+        }
         let rs = x.rowStride, ps = x.planeStride
         let n = (x.height - 1) * rs + x.width  // GEMM columns, from the first to the last interior pixel
         let start = rs + 1
@@ -100,6 +108,10 @@ public final class Conv3x3: @unchecked Sendable {
     /// `dy`'s border must be zero (layers keep it so); `dx` is overwritten.
     public func backward(_ dy: FeatureMap, into dx: FeatureMap) {
         precondition(dy.channels == outChannels && dx.channels == inChannels)
+        if let winograd {
+            winograd.run(dy, into: dx, bias: nil, gradient: true)
+            return
+        }
         let rs = dy.rowStride, ps = dy.planeStride
         let n = (dy.height - 1) * rs + dy.width
         let start = rs + 1
