@@ -40,7 +40,8 @@ public final class Conv3x3: @unchecked Sendable {
                 }
             }
         }
-        taps = t
+        let fast = inChannels >= 16 && useWinograd
+        taps = fast ? [] : t  // the Winograd path keeps only its transformed weights
         var f = [Float](repeating: 0, count: 9 * outChannels * inChannels)
         if inChannels < 16 {
             for o in 0..<outChannels {
@@ -50,7 +51,7 @@ public final class Conv3x3: @unchecked Sendable {
             }
         }
         flat = f
-        winograd = inChannels >= 16 && useWinograd ? Winograd(taps: t, inChannels: inChannels, outChannels: outChannels) : nil
+        winograd = fast ? Winograd(taps: t, inChannels: inChannels, outChannels: outChannels) : nil
     }
 
     /// Band of GEMM columns for the im2col path, at most 8M floats of buffer.
