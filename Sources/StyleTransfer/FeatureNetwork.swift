@@ -71,7 +71,9 @@ public final class FeatureNetwork: @unchecked Sendable {
 
     /// Allocates a pass through layer `last` (inclusive) for an image size.
     /// Conv layers in `keepPreActivation` keep a copy of their output before ReLU.
-    public func makePass(height: Int, width: Int, through last: Int, keepPreActivation: Set<Int> = []) -> Pass {
+    /// A `forwardOnly` pass (for computing targets) has no gradient buffers.
+    public func makePass(height: Int, width: Int, through last: Int, keepPreActivation: Set<Int> = [],
+                         forwardOnly: Bool = false) -> Pass {
         var outputs: [FeatureMap] = []
         var gradients: [FeatureMap?] = []
         var pre: [Int: FeatureMap] = [:]
@@ -80,13 +82,13 @@ public final class FeatureNetwork: @unchecked Sendable {
         for i in 0...last {
             switch layers[i].kind {
             case .conv(let conv):
-                gradients.append(FeatureMap(channels: current.channels, height: current.height, width: current.width))
+                gradients.append(forwardOnly ? nil : FeatureMap(channels: current.channels, height: current.height, width: current.width))
                 current = FeatureMap(channels: conv.outChannels, height: current.height, width: current.width)
                 if keepPreActivation.contains(i) { pre[i] = current.clone() }
             case .relu:
                 gradients.append(nil)  // in place
             case .pool:
-                gradients.append(FeatureMap(channels: current.channels, height: current.height, width: current.width))
+                gradients.append(forwardOnly ? nil : FeatureMap(channels: current.channels, height: current.height, width: current.width))
                 let (h, w) = Pool2x2.outputSize(height: current.height, width: current.width)
                 current = FeatureMap(channels: current.channels, height: h, width: w)
             }
