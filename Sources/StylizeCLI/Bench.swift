@@ -22,6 +22,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Model file (default: $STYLIZE_MODEL, then the installed VGG16).")
     var model: String?
 
+    @Option(help: "CONTENT,STYLE: instead of timing, run 100 iterations of L-BFGS and of Adam at the first size and print the loss at 0, 25, 50 and 100 with wall time.")
+    var convergence: String?
+
     mutating func run() throws {
         try reportingErrors {
             let sizeList = sizes.split(separator: ",").compactMap { Int($0) }
@@ -37,6 +40,10 @@ struct Bench: ParsableCommand {
             let network = FeatureNetwork(weights: weights)
             let cores = ProcessInfo.processInfo.activeProcessorCount
             print("model \(path); \(weights.topology.rawValue) to conv5_1; OpenBLAS threads \(openblas_get_num_threads()) of \(cores) cores")
+            if let convergence {
+                try runConvergence(convergence, network: network, size: sizeList[0])
+                return
+            }
             let sgemm = sgemmRate(n: 1024)
             print(String(format: "cblas_sgemm 1024^3: %.1f GFLOP/s", sgemm))
             print("")
@@ -67,6 +74,29 @@ struct Bench: ParsableCommand {
                              s, median, times.first!, times.last!, forward, flop / 1e9, flop / median / 1e9,
                              100 * flop / median / 1e9 / sgemm, peakRSSMegabytes()))
             }
+        }
+    }
+
+    func runConvergence(_ files: String, network: FeatureNetwork, size: Int) throws {
+        let paths = files.split(separator: ",").map(String.init)
+        guard paths.count == 2 else { throw CLIError("--convergence needs CONTENT,STYLE") }
+        let content = try ImageFile.load(paths[0]).image, style = try ImageFile.load(paths[1]).image
+        let engine = StyleTransfer(network: network)
+        print("| optimiser | wall s | loss at 0 | at 25 | at 50 | at 100 | evaluations |")
+        print("|---|---|---|---|---|---|---|")
+        for kind in OptimizerKind.allCases {
+            var options = TransferOptions()
+            options.size = size
+            options.iterations = 100
+            options.optimizer = kind
+            var losses: [Int: Double] = [:], last: TransferProgress?
+            _ = try engine.run(content: content, styles: [style], options: options) { p in
+                if [0, 25, 50, 100].contains(p.iteration) { losses[p.iteration] = p.losses.total }
+                last = p
+                return true
+            }
+            print(String(format: "| %@ | %.1f | %.4g | %.4g | %.4g | %.4g | %d |", kind.rawValue, last!.elapsed,
+                         losses[0]!, losses[25]!, losses[50]!, losses[100]!, last!.evaluations))
         }
     }
 
