@@ -31,13 +31,24 @@ suite() {
 # Swift Testing / XCTest: summarise their own output into the common line.
 swift_tests() {
     cd "$REPO" || return 1
-    swift test -c release 2>&1 | tee "$LOGS/swift-raw.log" | grep -vE "^\[[0-9]+/[0-9]+\]|passed after|started\.$"
+    swift test -c release 2>&1 | tee "$LOGS/swift-raw.log" | grep -vE "^\[[0-9]+/[0-9]+\]| started\.$"
     local rc=${PIPESTATUS[0]}
-    local passed failed
-    passed=$(grep -cE "^􁁛|Test .* passed after|✔ Test" "$LOGS/swift-raw.log")
-    failed=$(grep -cE "^􀢄 Test .* failed|✘ Test .* failed" "$LOGS/swift-raw.log")
-    [ "$rc" != 0 ] && [ "$failed" = 0 ] && failed=1
-    echo "swift: $passed passed, $failed failed"
+    python3 - "$LOGS/swift-raw.log" "$rc" <<'PY'
+import re, sys
+text = open(sys.argv[1], errors="replace").read()
+rc = int(sys.argv[2])
+passed = failed = 0
+# XCTest: the last "Executed N tests, with M failures" is the grand total.
+xc = re.findall(r"Executed (\d+) tests?, with (\d+) failures?", text)
+if xc:
+    n, f = map(int, xc[-1]); passed += n - f; failed += f
+# Swift Testing: one line per finished test (parameterised tests count once).
+passed += len(re.findall(r"^\S+ Test (?!run with)\S.* passed after", text, re.M))
+failed += len(re.findall(r"^\S+ Test (?!run with)\S.* failed after", text, re.M))
+if rc != 0 and failed == 0:
+    failed = 1
+print(f"swift: {passed} passed, {failed} failed")
+PY
     return "$rc"
 }
 
