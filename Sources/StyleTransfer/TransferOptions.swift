@@ -58,6 +58,22 @@ public struct TransferOptions: Sendable {
     public var styleBlend: [Double]?
     /// Style image size relative to the optimisation size.
     public var styleScale = 1.0
+    /// Keep the content's colours (Gatys et al. 2017): luminance-only transfer or colour matching of the styles.
+    public var preserveColors = PreserveColors.none
+    /// Coarse-to-fine levels, each twice the size of the one before, ending at
+    /// `size`; 1 = a single level. Levels whose longest side would be under
+    /// `minimumLevelSide` are dropped.
+    public var scales = 3
+    /// Iterations per level, coarsest first; nil = `iterations` split equally
+    /// (the remainder to the finest level). When set, its count is the number of
+    /// levels and its sum the total.
+    public var levelIterations: [Int]?
+    /// Where to stylize (1) and where to keep the content (0); nil = everywhere.
+    public var mask: Mask?
+    /// Memory budget in bytes; levels that would not fit are optimised in tiles. nil = no limit.
+    public var maxMemory: Int?
+
+    public static let minimumLevelSide = 64
 
     public init() {}
 
@@ -89,6 +105,16 @@ public struct TransferOptions: Sendable {
                       "style blend weights \(blend) must be >= 0 with a positive sum")
         }
         if initialization == .style { try check(styleCount > 0, "init 'style' needs a style image") }
+        try check(scales >= 1 && scales <= 8, "scales \(scales) must be 1...8")
+        if let levels = levelIterations {
+            try check(!levels.isEmpty && levels.count <= 8 && levels.allSatisfy { $0 >= 1 },
+                      "level iterations \(levels) must be 1 to 8 counts, each >= 1")
+        }
+        if let maxMemory { try check(maxMemory > 0, "max memory \(maxMemory) must be > 0 bytes") }
+        if let mask {
+            try check(mask.width >= 1 && mask.height >= 1 && mask.values.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 },
+                      "mask values must be in 0...1")
+        }
     }
 }
 

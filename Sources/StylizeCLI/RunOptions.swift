@@ -4,6 +4,7 @@ import StyleTransfer
 
 extension PoolingMode: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
+extension PreserveColors: ExpressibleByArgument {}
 
 enum InitChoice: String, ExpressibleByArgument, CaseIterable {
     case content, noise, style
@@ -32,6 +33,15 @@ struct OptimizationOptions: ParsableArguments {
     @Option(help: "Total variation weight (smoothness).")
     var tvWeight = TransferOptions().tvWeight
 
+    @Option(help: "Coarse-to-fine levels, each twice the size of the one before (1 = optimise at full size only). Levels under 64 px are skipped.")
+    var scales = TransferOptions().scales
+
+    @Option(help: "Iterations per level, coarsest first, e.g. 100,100,100 (sets --scales; default: --iterations split equally).")
+    var scaleIterations: String?
+
+    @Option(help: "Memory budget, e.g. 2G or 800M; levels that would not fit are optimised in overlapping tiles.")
+    var maxMemory: String?
+
     @Option(help: "Model file (safetensors). Default: $STYLIZE_MODEL, then the installed VGG16.")
     var model: String?
 
@@ -54,6 +64,20 @@ struct OptimizationOptions: ParsableArguments {
         if let n = saveEvery, n < 1 { throw ValidationError("--save-every \(n) must be at least 1") }
         if printEvery < 1 { throw ValidationError("--print-every \(printEvery) must be at least 1") }
         if iterations < 1 { throw ValidationError("--iterations \(iterations) must be at least 1") }
+        if scales < 1 || scales > 8 { throw ValidationError("--scales \(scales) must be 1...8") }
+        _ = try levelIterations()
+        if let maxMemory, parseByteCount(maxMemory) == nil {
+            throw ValidationError("--max-memory '\(maxMemory)' is not a size such as 2G, 512M or a byte count")
+        }
+    }
+
+    func levelIterations() throws -> [Int]? {
+        guard let scaleIterations else { return nil }
+        let values = scaleIterations.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.count <= 8, values.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+            throw ValidationError("--scale-iterations '\(scaleIterations)' must be 1 to 8 comma-separated counts >= 1")
+        }
+        return values.map { $0! }
     }
 
     /// The engine options these flags set; content/style specifics are added by each command.
@@ -66,6 +90,12 @@ struct OptimizationOptions: ParsableArguments {
         o.pooling = pooling
         o.seed = seed
         o.tvWeight = tvWeight
+        o.scales = scales
+        if let levels = try? levelIterations() {
+            o.levelIterations = levels
+            o.iterations = levels.reduce(0, +)
+        }
+        o.maxMemory = maxMemory.flatMap(parseByteCount)
         return o
     }
 }
@@ -82,6 +112,12 @@ func runAndSave(content: ImageFile?, styles: [ImageFile], inputPaths: [String], 
     let (weights, _, _) = try ModelLocator.load(common.model)
     let engine = StyleTransfer(weights: weights)
     let reporter = ProgressReporter(quiet: common.quiet, printEvery: common.printEvery, logPath: common.log)
+    do {
+        let plan = try engine.plan(content: content?.image, styles: styles.map(\.image), options: options)
+        if !common.quiet { FileHandle.standardError.write("\(plan)\n".data(using: .utf8)!) }
+    } catch let error as TransferError {
+        throw CLIError(error.description)
+    }
     var result: Image
     do {
         result = try engine.run(content: content?.image, styles: styles.map(\.image), options: options) { p in

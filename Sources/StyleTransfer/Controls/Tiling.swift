@@ -1,0 +1,104 @@
+import COpenBLAS
+
+/// Tiles for images whose whole-size optimisation would not fit in memory.
+enum Tiling {
+    /// Context kept around each crop when summing Gram matrices over crops;
+    /// a multiple of 16 so every pooling grid lines up with the whole image's.
+    static let gramMargin = 96
+
+    /// Starts of `tile`-long spans covering 0..<length with overlap, the grid
+    /// shifted back by `shift`. Spans that would stick out are moved inside,
+    /// so every span is whole (they overlap more at the image edges).
+    static func spans(length: Int, tile: Int, overlap: Int, shift: Int) -> [Int] {
+        if tile >= length { return [0] }
+        let stride = tile - overlap
+        var starts: [Int] = []
+        var s = -(shift % stride)
+        while true {
+            let start = min(max(0, s), length - tile)
+            if starts.last != start { starts.append(start) }
+            if start + tile >= length { break }
+            s += stride
+        }
+        return starts
+    }
+
+    /// Blend weights along one axis of a span: ramps over `overlap` at the
+    /// sides inside the image, 1 at the image's own edges, never 0.
+    static func feather(start: Int, length: Int, total: Int, overlap: Int) -> [Float] {
+        (0..<length).map { t in
+            var w: Float = 1
+            if start > 0 { w = min(w, Float(t + 1) / Float(overlap + 1)) }
+            if start + length < total { w = min(w, Float(length - t) / Float(overlap + 1)) }
+            return w
+        }
+    }
+
+    /// A planar RGB crop.
+    static func crop(_ pixels: [Float], width: Int, height: Int, x: Int, y: Int, w: Int, h: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: 3 * w * h)
+        pixels.withUnsafeBufferPointer { p in
+            for c in 0..<3 {
+                for r in 0..<h {
+                    let src = c * width * height + (y + r) * width + x, dst = c * w * h + r * w
+                    for i in 0..<w { out[dst + i] = p[src + i] }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Gram matrices of `layers` over a whole image, summed over overlapping
+    /// crops of at most `crop` + 2 `gramMargin` pixels a side, so a style image
+    /// larger than the memory budget allows still gives whole-image targets.
+    /// Each crop contributes only its interior (the margin gives the deep
+    /// layers their context); the sums are normalised by the pixel count.
+    static func gramMatrices(network: FeatureNetwork, image: Image, layers: [Int], depth: Int, convs: Set<Int>,
+                             crop: Int) -> [[Float]] {
+        let strides = layers.map { layer in
+            network.layers[0..<layer].reduce(1) { s, l in if case .pool = l.kind { return s * 2 }; return s }
+        }
+        var sums = [[Float]](repeating: [], count: layers.count)
+        var counts = [Int](repeating: 0, count: layers.count)
+        let m = gramMargin
+        for ty in Swift.stride(from: 0, to: image.height, by: crop) {
+            for tx in Swift.stride(from: 0, to: image.width, by: crop) {
+                let cx0 = max(0, tx - m), cy0 = max(0, ty - m)
+                let cx1 = min(image.width, tx + crop + m), cy1 = min(image.height, ty + crop + m)
+                let tx1 = min(image.width, tx + crop), ty1 = min(image.height, ty + crop)
+                let pass = network.makePass(height: cy1 - cy0, width: cx1 - cx0, through: depth - 1,
+                                            keepPreActivation: convs, forwardOnly: true)
+                network.forward(pass, pixels: Self.crop(image.pixels, width: image.width, height: image.height,
+                                                        x: cx0, y: cy0, w: cx1 - cx0, h: cy1 - cy0))
+                for (k, layer) in layers.enumerated() {
+                    let f = pass.activation(layer), d = strides[k]
+                    let x0 = (tx - cx0) / d, y0 = (ty - cy0) / d
+                    let x1 = min(f.width, (tx1 - cx0) / d), y1 = min(f.height, (ty1 - cy0) / d)
+                    guard x1 > x0, y1 > y0 else { continue }
+                    let n = (x1 - x0) * (y1 - y0), c = f.channels
+                    var packed = [Float](repeating: 0, count: c * n)
+                    for ch in 0..<c {
+                        for y in y0..<y1 {
+                            let row = f.data + f.index(ch, y, x0)
+                            for x in 0..<(x1 - x0) { packed[ch * n + (y - y0) * (x1 - x0) + x] = row[x] }
+                        }
+                    }
+                    if sums[k].isEmpty { sums[k] = [Float](repeating: 0, count: c * c) }
+                    packed.withUnsafeBufferPointer { p in
+                        sums[k].withUnsafeMutableBufferPointer { g in
+                            cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(c), Int32(n),
+                                        1, p.baseAddress!, Int32(n), 1, g.baseAddress!, Int32(c))
+                        }
+                    }
+                    counts[k] += n
+                }
+            }
+        }
+        return zip(sums, counts).map { sum, count in
+            let c = Int(Double(sum.count).squareRoot())
+            var g = sum.map { $0 / Float(count) }
+            for i in 0..<c { for j in 0..<i { g[i * c + j] = g[j * c + i] } }
+            return g
+        }
+    }
+}
