@@ -43,6 +43,12 @@ struct Transfer: ParsableCommand {
     @Option(help: "Style image size relative to the optimisation size (brush-stroke size).")
     var styleScale = 1.0
 
+    @Option(help: "Keep the content's colours: none, luminance (transfer luminance only) or histogram (match the style's colours to the content first).")
+    var preserveColors = PreserveColors.none
+
+    @Option(help: "Mask image: white = stylize, black = keep the content, grey blends (resized to the content).")
+    var mask: String?
+
     @Option(help: "Content loss weight.")
     var contentWeight = 1.0
 
@@ -73,6 +79,8 @@ struct Transfer: ParsableCommand {
             o.contentWeight = contentWeight
             o.styleWeight = styleWeight
             o.styleScale = styleScale
+            o.preserveColors = preserveColors
+            if let mask { o.mask = Mask(image: try ImageFile.load(mask).image) }
             o.contentLayers = try parseLayers(contentLayers, option: "--content-layers")
             o.styleLayers = try parseLayers(styleLayers, option: "--style-layers")
             switch initialization {
@@ -86,7 +94,7 @@ struct Transfer: ParsableCommand {
                 guard values.allSatisfy({ $0 != nil }) else { throw CLIError("--style-blend '\(styleBlend)' is not a comma list of numbers") }
                 o.styleBlend = values.map { $0! }
             }
-            try runAndSave(content: contentFile, styles: styles, inputPaths: [content] + stylePaths, options: o,
+            try runAndSave(content: contentFile, styles: styles, inputPaths: [content] + stylePaths + [mask].compactMap { $0 }, options: o,
                            common: common, outputTemplate: contentFile)
         }
     }
