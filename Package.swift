@@ -8,7 +8,9 @@ let package = Package(
     name: "Stylize",
     products: [
         .executable(name: "stylize", targets: ["StylizeCLI"]),
-        .library(name: "stylize", type: .dynamic, targets: ["Stylize"]),
+        // libStylizeC.so; Sources/Stylize/build-lib.sh links it as libstylize.so.1
+        // (the name `stylize` is the executable's).
+        .library(name: "StylizeC", type: .dynamic, targets: ["Stylize"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -32,7 +34,10 @@ let package = Package(
         ),
         .target(
             name: "Stylize",
-            dependencies: ["StyleTransfer"]
+            dependencies: ["StyleTransfer"],
+            exclude: ["CHeader", "stylize.pc.in", "build-lib.sh", "stylize.map"],
+            // The C declarations of include/stylize.h, imported as module StylizeCHeader.
+            swiftSettings: [.unsafeFlags(["-I", Context.packageDirectory + "/Sources/Stylize/CHeader"])]
         ),
         .executableTarget(
             name: "StylizeCLI",

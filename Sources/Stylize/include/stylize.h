@@ -29,11 +29,16 @@
 extern "C" {
 #endif
 
-/* Compile-time version; compare with stylize_version() at run time. */
+/* Compile-time version; compare with stylize_version() at run time. The
+ * major number is the ABI version in the SONAME (libstylize.so.1). */
 #define STYLIZE_VERSION_MAJOR 1
 #define STYLIZE_VERSION_MINOR 0
 #define STYLIZE_VERSION_PATCH 0
 #define STYLIZE_VERSION_STRING "1.0.0"
+
+/* Limits checked on every call. */
+#define STYLIZE_MAX_DIMENSION 65535 /* width and height of any image, px */
+#define STYLIZE_MAX_STYLES 16       /* style images per call */
 
 /* Result of every call that can fail. */
 typedef enum stylize_status {
@@ -53,87 +58,129 @@ typedef enum stylize_init {
     STYLIZE_INIT_STYLE = 2    /* the first style image, resized to the content */
 } stylize_init;
 
+/* How the image is optimised. */
 typedef enum stylize_optimizer {
     STYLIZE_OPTIMIZER_LBFGS = 0, /* default, with a backtracking line search */
     STYLIZE_OPTIMIZER_ADAM = 1
 } stylize_optimizer;
 
+/* Pooling in the VGG network (average pooling gives smoother results). */
 typedef enum stylize_pooling {
     STYLIZE_POOLING_MAX = 0,
     STYLIZE_POOLING_AVERAGE = 1
 } stylize_pooling;
 
+/* Colour control (Gatys, Bethge, Hertzmann, Shechtman 2017). */
 typedef enum stylize_preserve_colors {
     STYLIZE_PRESERVE_COLORS_NONE = 0,
     STYLIZE_PRESERVE_COLORS_LUMINANCE = 1, /* transfer luminance only, keep content chroma */
     STYLIZE_PRESERVE_COLORS_HISTOGRAM = 2  /* match style colours to the content first */
 } stylize_preserve_colors;
 
-/* Options of one run. Fill with stylize_options_init(), then change fields. */
+/* Options of one run. Fill with stylize_options_init(), then change fields.
+ * Every field is checked on each call; a bad value returns
+ * STYLIZE_ERROR_INVALID_OPTION with a message naming the field. */
 typedef struct stylize_options {
     size_t struct_size;        /* sizeof(stylize_options); set by stylize_options_init */
-    const char *model_path;    /* NULL: $STYLIZE_MODEL, then the installed model */
-    int32_t size;              /* longest side the optimisation runs at, px (default 512; 0 = content size) */
-    int32_t iterations;        /* optimiser steps, >= 1 (default 300) */
+    const char *model_path;    /* NULL: $STYLIZE_MODEL, then the installed model (see stylize_model_open) */
+    int32_t size;              /* longest side the optimisation runs at, 0..16384 px (default 512;
+                                  0 = content size); the result is resampled to the content size */
+    int32_t iterations;        /* optimiser steps, 1..1000000 (default 300) */
     double content_weight;     /* >= 0 (default 1) */
     double style_weight;       /* >= 0 (default 1e-4, see README for the loss formulas) */
     double tv_weight;          /* >= 0 (default 1e-2) */
-    const double *style_blend; /* one weight per style image, >= 0, or NULL for equal weights */
-    stylize_init init;
-    stylize_optimizer optimizer;
-    double learning_rate;      /* Adam step size in pixel units (default 2); L-BFGS ignores it */
-    stylize_pooling pooling;
+    const double *style_blend; /* style_count weights, each >= 0 with a positive sum, or NULL for
+                                  equal weights; the style Gram targets are mixed by weight */
+    stylize_init init;         /* default STYLIZE_INIT_CONTENT */
+    stylize_optimizer optimizer; /* default STYLIZE_OPTIMIZER_LBFGS */
+    double learning_rate;      /* Adam step size in pixel units (0-255), > 0 (default 2); L-BFGS ignores it */
+    stylize_pooling pooling;   /* default STYLIZE_POOLING_MAX */
     uint64_t seed;             /* noise init seed; equal inputs and seed give identical output */
-    const char *content_layers;/* comma list, e.g. "relu4_2"; NULL = default */
-    const char *style_layers;  /* comma list with optional weights "relu1_1:0.5,..."; NULL = default */
-    stylize_preserve_colors preserve_colors;
-    double style_scale;        /* style image size relative to the optimisation size (default 1) */
+    const char *content_layers;/* comma list, e.g. "relu4_2"; NULL = default ("relu4_2"), "" = none */
+    const char *style_layers;  /* comma list with optional weights "relu1_1:0.5,..."; NULL = default
+                                  (relu1_1,relu2_1,relu3_1,relu4_1,relu5_1), "" = none. Layer names:
+                                  convB_I, reluB_I, poolB of the model's VGG16/VGG19 */
+    stylize_preserve_colors preserve_colors; /* default NONE */
+    double style_scale;        /* style image size relative to the optimisation size, (0, 8] (default 1) */
+    /* Fields below were added after the first 120-byte layout; the library
+     * reads a field only when struct_size covers it (else its default). */
+    int32_t scales;            /* coarse-to-fine levels 1..8, each twice the size of the one before,
+                                  ending at `size`; levels under 64 px are skipped (default 3) */
+    uint64_t max_memory;       /* working-memory budget in bytes: levels that would need more are
+                                  optimised in overlapping tiles. 0 = no budget (default); a run
+                                  that would not fit in the machine's memory then returns
+                                  STYLIZE_ERROR_OUT_OF_MEMORY */
+    const uint8_t *mask;       /* NULL (default: stylize everywhere), or content->height rows of
+                                  content->width bytes, mask_stride apart: 255 = stylize, 0 = keep
+                                  the content, values between blend */
+    size_t mask_stride;        /* bytes from one mask row to the next, >= content->width */
 } stylize_options;
 
-/* An image passed in: interleaved 8-bit sRGB, channels 3 or 4. */
+/* An image passed in: interleaved 8-bit sRGB, channels 3 or 4. The library
+ * only reads it during the call. A style image's alpha is ignored. */
 typedef struct stylize_image {
-    const uint8_t *pixels;
-    int32_t width;
-    int32_t height;
-    int32_t channels; /* 3 = RGB, 4 = RGBA */
-    size_t stride;    /* bytes from one row to the next, >= width * channels */
+    const uint8_t *pixels; /* height rows of `stride` bytes; not NULL */
+    int32_t width;         /* 1..STYLIZE_MAX_DIMENSION */
+    int32_t height;        /* 1..STYLIZE_MAX_DIMENSION */
+    int32_t channels;      /* 3 = RGB, 4 = RGBA */
+    size_t stride;         /* bytes from one row to the next, >= width * channels */
 } stylize_image;
 
-/* Progress, called once before the first step (iteration 0) and after each
- * step. Return non-zero to cancel: stylize() then returns
- * STYLIZE_ERROR_CANCELLED before the next step and leaves the output untouched. */
+/* Progress, called on the calling thread once before the first step
+ * (iteration 0) and after each step (iteration 1..total). Losses are the
+ * weighted terms of the objective (total = content + style + tv). Return
+ * non-zero to cancel: stylize() then returns STYLIZE_ERROR_CANCELLED without
+ * taking another step and leaves the output untouched. */
 typedef int (*stylize_progress_fn)(void *user, int32_t iteration, int32_t total,
                                    double total_loss, double content_loss,
                                    double style_loss, double tv_loss);
 
-/* An opened model: VGG weights ready for use. Opaque. */
+/* An opened model: VGG weights ready for use. Opaque and immutable: one
+ * handle may serve any number of threads at once. */
 typedef struct stylize_model stylize_model;
 
 /* Library version string, e.g. "1.0.0". Never NULL. */
 const char *stylize_version(void);
 
-/* Fills *options with the defaults listed in stylize_options. */
+/* Fills *options with the defaults listed in stylize_options, including
+ * struct_size. NULL is ignored. */
 void stylize_options_init(stylize_options *options);
 
 /* Constant English text for a status. Never NULL. */
 const char *stylize_status_string(stylize_status status);
 
-/* This thread's message for its last failed call ("" if none). Valid until
- * the next stylize_* call on this thread. */
+/* This thread's message for its last failed call ("" if none yet): what was
+ * wrong and which argument, option or file it concerns. Successful calls do
+ * not clear it. The pointer stays valid until the thread exits; its text is
+ * replaced by the thread's next failure. */
 const char *stylize_last_error(void);
 
-/* Opens a model file (NULL: $STYLIZE_MODEL, then the installed default).
- * On success *out_model is a handle to release with stylize_model_close. */
+/* Opens a model file (a VGG16/VGG19 .safetensors file as written by
+ * `stylize model import`). path NULL looks, in order, at $STYLIZE_MODEL,
+ * <libdir>/../share/stylize/vgg16.safetensors (libdir: the folder of this
+ * libstylize.so) and /usr/local/share/stylize/vgg16.safetensors.
+ * On success *out_model is a handle to release with stylize_model_close;
+ * on failure it is set to NULL (if out_model is not NULL).
+ * Returns STYLIZE_OK, STYLIZE_ERROR_INVALID_ARGUMENT (out_model NULL),
+ * STYLIZE_ERROR_MODEL (missing, unreadable or not a VGG model; the message
+ * names the file and how to get one) or STYLIZE_ERROR_OUT_OF_MEMORY. */
 stylize_status stylize_model_open(const char *path, stylize_model **out_model);
 
 /* Releases a model handle. NULL is allowed. No call may be using it. */
 void stylize_model_close(stylize_model *model);
 
-/* Stylizes `content` after `styles[0..style_count-1]` with an opened model.
- * `output` is caller memory of content->height rows of `output_stride` bytes,
- * with content->channels channels; it is written only on success.
+/* Stylizes `content` after `styles[0..style_count-1]` (1..STYLIZE_MAX_STYLES)
+ * with an opened model. Blocks until done; uses all cores.
+ * `output` is caller memory of content->height rows of `output_stride` bytes
+ * (>= content->width * content->channels), laid out like the content (same
+ * channels; alpha copied from the content). It is written only on success.
  * `options` may be NULL for the defaults (options->model_path is ignored here).
- * `progress` may be NULL. */
+ * `progress` may be NULL; `user` is passed to it unchanged.
+ * Returns STYLIZE_OK, STYLIZE_ERROR_INVALID_ARGUMENT (a NULL pointer, image
+ * size, channels or stride, style_count), STYLIZE_ERROR_INVALID_OPTION,
+ * STYLIZE_ERROR_CANCELLED, STYLIZE_ERROR_OUT_OF_MEMORY (the run would need
+ * more memory than the machine has: lower options->size) or
+ * STYLIZE_ERROR_INTERNAL. */
 stylize_status stylize_with_model(const stylize_model *model,
                                   const stylize_image *content,
                                   const stylize_image *styles, int32_t style_count,
@@ -142,7 +189,9 @@ stylize_status stylize_with_model(const stylize_model *model,
                                   uint8_t *output, size_t output_stride);
 
 /* The entry point: opens the model named by options->model_path (or the
- * default), stylizes, closes it. Same contract as stylize_with_model. */
+ * default lookup of stylize_model_open), stylizes, closes it. Same contract
+ * as stylize_with_model, plus STYLIZE_ERROR_MODEL. Callers stylizing many
+ * images should open the model once instead (reading it takes a while). */
 stylize_status stylize(const stylize_image *content,
                        const stylize_image *styles, int32_t style_count,
                        const stylize_options *options,
