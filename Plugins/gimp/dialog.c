@@ -1,0 +1,179 @@
+/*
+ * dialog.c - the GTK 2 dialog of Filters > Artistic > Neural Style Transfer.
+ * C because gimp_dialog_new is variadic and GTK's casts and signals are
+ * macros; everything else of the plug-in is in plugin.swift.
+ */
+#include <string.h>
+
+#include <libgimp/gimp.h>
+#include <libgimp/gimpui.h>
+
+#include "stylize-gimp.h"
+
+#define RESPONSE_RESET 1
+
+typedef struct {
+    GtkWidget *from_file;      /* radio: style from a file */
+    GtkWidget *from_layer;     /* radio: style from an open layer */
+    GtkWidget *file_chooser;
+    GtkWidget *layer_combo;
+    GtkObject *strength;       /* style weight */
+    GtkObject *detail;         /* optimisation size */
+    GtkObject *iterations;
+    GtkObject *content_weight;
+    GtkWidget *colors;
+} Widgets;
+
+/* Only RGB and grey layers can be read as a style. */
+static gboolean
+style_layer_ok(gint32 image_id, gint32 item_id, gpointer data)
+{
+    return !gimp_drawable_is_indexed(item_id);
+}
+
+static void
+source_toggled(GtkToggleButton *button, Widgets *w)
+{
+    gboolean file = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(w->from_file));
+    gtk_widget_set_sensitive(w->file_chooser, file);
+    gtk_widget_set_sensitive(w->layer_combo, !file);
+}
+
+/* Puts *v into the widgets (on open and on Reset). */
+static void
+show_values(Widgets *w, const StylizeGimpValues *v)
+{
+    if (v->style_file[0])
+        gtk_file_chooser_set_filename(GTK_FILE_CHOOSER(w->file_chooser), v->style_file);
+    else
+        gtk_file_chooser_unselect_all(GTK_FILE_CHOOSER(w->file_chooser));
+    if (v->style_drawable > 0 && gimp_item_is_valid(v->style_drawable))
+        gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(w->layer_combo), v->style_drawable);
+    gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(v->style_drawable > 0 ? w->from_layer : w->from_file), TRUE);
+    source_toggled(NULL, w);
+    gtk_adjustment_set_value(GTK_ADJUSTMENT(w->strength), v->style_weight);
+    gtk_adjustment_set_value(GTK_ADJUSTMENT(w->detail), v->size);
+    gtk_adjustment_set_value(GTK_ADJUSTMENT(w->iterations), v->iterations);
+    gtk_adjustment_set_value(GTK_ADJUSTMENT(w->content_weight), v->content_weight);
+    gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(w->colors), v->preserve_colors);
+}
+
+/* Reads the widgets back into *v (on OK). */
+static void
+read_values(Widgets *w, StylizeGimpValues *v)
+{
+    gchar *file = gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(w->file_chooser));
+    g_strlcpy(v->style_file, file ? file : "", sizeof v->style_file);
+    g_free(file);
+    gint layer = -1;
+    if (gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(w->from_layer)))
+        gimp_int_combo_box_get_active(GIMP_INT_COMBO_BOX(w->layer_combo), &layer);
+    v->style_drawable = layer > 0 ? layer : -1;
+    v->style_weight = gtk_adjustment_get_value(GTK_ADJUSTMENT(w->strength));
+    v->size = (int32_t) gtk_adjustment_get_value(GTK_ADJUSTMENT(w->detail));
+    v->iterations = (int32_t) gtk_adjustment_get_value(GTK_ADJUSTMENT(w->iterations));
+    v->content_weight = gtk_adjustment_get_value(GTK_ADJUSTMENT(w->content_weight));
+    gint colors = 0;
+    gimp_int_combo_box_get_active(GIMP_INT_COMBO_BOX(w->colors), &colors);
+    v->preserve_colors = colors;
+}
+
+int
+stylize_gimp_dialog(StylizeGimpValues *values, int32_t image_id)
+{
+    gimp_ui_init("stylize", FALSE);
+
+    GtkWidget *dialog = gimp_dialog_new("Neural Style Transfer", "stylize",
+                                        NULL, 0, gimp_standard_help_func, STYLIZE_GIMP_PROC,
+                                        "_Reset", RESPONSE_RESET,
+                                        "_Cancel", GTK_RESPONSE_CANCEL,
+                                        "_OK", GTK_RESPONSE_OK,
+                                        NULL);
+    gtk_dialog_set_alternative_button_order(GTK_DIALOG(dialog), RESPONSE_RESET,
+                                            GTK_RESPONSE_OK, GTK_RESPONSE_CANCEL, -1);
+    gtk_dialog_set_default_response(GTK_DIALOG(dialog), GTK_RESPONSE_OK);
+    gimp_window_set_transient(GTK_WINDOW(dialog));
+
+    GtkWidget *vbox = gtk_vbox_new(FALSE, 12);
+    gtk_container_set_border_width(GTK_CONTAINER(vbox), 12);
+    gtk_box_pack_start(GTK_BOX(gtk_dialog_get_content_area(GTK_DIALOG(dialog))), vbox, TRUE, TRUE, 0);
+
+    Widgets w;
+
+    /* Style source: a file, or a layer of any open image. */
+    GtkWidget *frame = gimp_frame_new("Style");
+    gtk_box_pack_start(GTK_BOX(vbox), frame, FALSE, FALSE, 0);
+    GtkWidget *table = gtk_table_new(2, 2, FALSE);
+    gtk_table_set_col_spacings(GTK_TABLE(table), 6);
+    gtk_table_set_row_spacings(GTK_TABLE(table), 6);
+    gtk_container_add(GTK_CONTAINER(frame), table);
+
+    w.from_file = gtk_radio_button_new_with_mnemonic(NULL, "Image _file:");
+    w.from_layer = gtk_radio_button_new_with_mnemonic_from_widget(GTK_RADIO_BUTTON(w.from_file), "Open _layer:");
+    w.file_chooser = gtk_file_chooser_button_new("Choose the Style Image", GTK_FILE_CHOOSER_ACTION_OPEN);
+    GtkFileFilter *images = gtk_file_filter_new();
+    gtk_file_filter_set_name(images, "Images");
+    gtk_file_filter_add_pixbuf_formats(images);
+    gtk_file_filter_add_pattern(images, "*.xcf");
+    gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(w.file_chooser), images);
+    GtkFileFilter *all = gtk_file_filter_new();
+    gtk_file_filter_set_name(all, "All files");
+    gtk_file_filter_add_pattern(all, "*");
+    gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(w.file_chooser), all);
+    gtk_widget_set_size_request(w.file_chooser, 260, -1);
+    w.layer_combo = gimp_layer_combo_box_new(style_layer_ok, NULL);
+    gtk_table_attach(GTK_TABLE(table), w.from_file, 0, 1, 0, 1, GTK_FILL, GTK_FILL, 0, 0);
+    gtk_table_attach(GTK_TABLE(table), w.file_chooser, 1, 2, 0, 1, GTK_EXPAND | GTK_FILL, GTK_FILL, 0, 0);
+    gtk_table_attach(GTK_TABLE(table), w.from_layer, 0, 1, 1, 2, GTK_FILL, GTK_FILL, 0, 0);
+    gtk_table_attach(GTK_TABLE(table), w.layer_combo, 1, 2, 1, 2, GTK_EXPAND | GTK_FILL, GTK_FILL, 0, 0);
+    g_signal_connect(w.from_file, "toggled", G_CALLBACK(source_toggled), &w);
+
+    /* Look: strength (style weight, logarithmic: useful values span decades),
+     * detail size, iterations, colours. */
+    frame = gimp_frame_new("Transfer");
+    gtk_box_pack_start(GTK_BOX(vbox), frame, FALSE, FALSE, 0);
+    table = gtk_table_new(5, 3, FALSE);
+    gtk_table_set_col_spacings(GTK_TABLE(table), 6);
+    gtk_table_set_row_spacings(GTK_TABLE(table), 6);
+    gtk_container_add(GTK_CONTAINER(frame), table);
+
+    w.strength = gimp_scale_entry_new(GTK_TABLE(table), 0, 0, "_Strength:", 200, 8,
+                                      values->style_weight, 1e-6, 1e-1, 1e-5, 1e-4, 6, TRUE, 0, 0,
+                                      "Style weight: how strongly the style's textures replace the content", NULL);
+    gimp_scale_entry_set_logarithmic(w.strength, TRUE);
+    w.detail = gimp_scale_entry_new(GTK_TABLE(table), 0, 1, "_Detail size:", 200, 8,
+                                    values->size, 64, 2048, 32, 128, 0, FALSE, 16, 16384,
+                                    "Longest side (px) the optimisation runs at; the result is scaled to the layer. "
+                                    "Larger shows finer style detail but is slower", NULL);
+    w.iterations = gimp_scale_entry_new(GTK_TABLE(table), 0, 2, "_Iterations:", 200, 8,
+                                        values->iterations, 1, 1000, 1, 10, 0, FALSE, 1, 1000000,
+                                        "Optimiser steps: more converge further but take longer", NULL);
+    w.content_weight = gimp_scale_entry_new(GTK_TABLE(table), 0, 3, "Co_ntent weight:", 200, 8,
+                                            values->content_weight, 0.01, 100, 0.1, 1, 2, FALSE, 0, 1e6,
+                                            "How strongly the layer's shapes are kept", NULL);
+    gimp_scale_entry_set_logarithmic(w.content_weight, TRUE);
+    w.colors = gimp_int_combo_box_new("None", 0, "Luminance only (keep the layer's colours)", 1,
+                                      "Match style colours to the layer", 2, NULL);
+    gimp_table_attach_aligned(GTK_TABLE(table), 0, 4, "_Preserve colours:", 0.0, 0.5, w.colors, 2, FALSE);
+
+    show_values(&w, values);
+    gtk_widget_show_all(dialog);
+
+    int ok = 0;
+    for (;;) {
+        gint response = gimp_dialog_run(GIMP_DIALOG(dialog));
+        if (response == RESPONSE_RESET) {
+            StylizeGimpValues defaults;
+            stylize_gimp_values_default(&defaults);
+            show_values(&w, &defaults);
+            continue;
+        }
+        if (response == GTK_RESPONSE_OK) {
+            read_values(&w, values);
+            ok = 1;
+        }
+        break;
+    }
+    gtk_widget_destroy(dialog);
+    return ok;
+}

@@ -1,0 +1,3 @@
+#include <libgimp/gimp.h>
+#include <stylize.h>
+#include "stylize-gimp.h"
