@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Tests of the vips operation `stylize` with the real model.
+#
+#   STYLIZE_MODEL=/path/vgg16.safetensors Plugins/vips/test.sh PREFIX
+#
+# PREFIX is where build.sh installed libstylize; the module is taken from
+# $VIPS_MODULE_DIR (default PREFIX/lib/vips-modules-8.14), unless vips already
+# auto-loads one. pyvips is installed with pip into a throwaway venv.
+# Prints one line per check and a final line "N passed, M failed".
+set -uo pipefail
+
+PREFIX="${1:?usage: test.sh PREFIX}"
+MODULE="${VIPS_MODULE_DIR:-$PREFIX/lib/vips-modules-8.14}/vips-stylize.so"
+IMAGES="${STYLIZE_IMAGES:-$(cd "$(dirname "$0")/../.." && pwd)/../shared/images}"
+[ -d "$IMAGES" ] || IMAGES=/work/shared/images
+: "${STYLIZE_MODEL:?set STYLIZE_MODEL to the model file}"
+export STYLIZE_MODEL
+unset VIPS_PROGRESS
+
+T="$(mktemp -d)"
+trap 'rm -rf "$T"' EXIT
+PASS=0
+FAIL=0
+ok() { PASS=$((PASS + 1)); echo "ok   $1"; }
+bad() { FAIL=$((FAIL + 1)); echo "FAIL $1"; [ -f "$T/err" ] && sed 's/^/     | /' "$T/err" | tail -n 5; }
+
+# An auto-loaded module (system install) must not be loaded a second time.
+if vips -l 2>/dev/null | grep -q "stylize"; then
+    PLUGIN=()
+    MODULE_FOR_PY=""
+    echo "note: vips auto-loads stylize; testing that one"
+else
+    [ -f "$MODULE" ] || { echo "test.sh: no $MODULE (run build.sh first)"; echo "0 passed, 1 failed"; exit 1; }
+    PLUGIN=(--plugin="$MODULE")
+    MODULE_FOR_PY="$MODULE"
+fi
+V() { timeout 300 vips "${PLUGIN[@]}" "$@"; }
+CONTENT="$IMAGES/tiny_content_64.png"
+STYLE="$IMAGES/tiny_style_64.png"
+FAST=(--size 64 --iterations 5)
+
+# field FILE NAME: one header field.
+field() { vipsheader -f "$2" "$1" 2>/dev/null; }
+# kind FILE: format/bands/interpretation, e.g. USHORT/4/RGB16.
+kind() { echo "$(field "$1" format)/$(field "$1" bands)/$(field "$1" interpretation)" | sed 's/[^/]*VIPS_FORMAT_\([A-Z]*\))/\1/; s/[^/]*VIPS_INTERPRETATION_\([A-Za-z0-9_]*\))/\1/'; }
+# maxdiff A B: the largest absolute pixel difference (as float).
+maxdiff() { vips subtract "$1" "$2" "$T/d.v" && vips abs "$T/d.v" "$T/a.v" && vips max "$T/a.v"; }
+# meandiff A B: the mean absolute pixel difference.
+meandiff() { vips subtract "$1" "$2" "$T/d.v" && vips abs "$T/d.v" "$T/a.v" && vips avg "$T/a.v"; }
+gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
+# failed_cleanly: exit status non-zero but not a signal (crash or timeout).
+failed_cleanly() { [ "$1" -ne 0 ] && [ "$1" -lt 124 ]; }
+
+# --- Help -----------------------------------------------------------------------
+if V stylize >"$T/help" 2>"$T/err" && grep -q "preserve-colors" "$T/help" && grep -q "allowed: lbfgs, adam" "$T/help"; then
+    ok "vips stylize prints its argument table"
+else bad "vips stylize prints its argument table"; fi
+
+# --- RGB ------------------------------------------------------------------------
+if V stylize "$CONTENT" "$STYLE" "$T/rgb.png" "${FAST[@]}" 2>"$T/err" && [ -f "$T/rgb.png" ] \
+    && [ "$(field "$T/rgb.png" width)x$(field "$T/rgb.png" height)x$(field "$T/rgb.png" bands)" = \
+         "$(field "$CONTENT" width)x$(field "$CONTENT" height)x$(field "$CONTENT" bands)" ] \
+    && gt "$(meandiff "$T/rgb.png" "$CONTENT")" 1; then
+    ok "RGB: output has the content's size and bands and differs from it"
+else bad "RGB: output has the content's size and bands and differs from it"; fi
+
+# A photo larger than the optimisation size comes back at full size.
+BIG="$IMAGES/content_chelsea_cat.jpg"
+if V stylize "$BIG" "$STYLE" "$T/big.jpg" "${FAST[@]}" 2>"$T/err" \
+    && [ "$(field "$T/big.jpg" width)x$(field "$T/big.jpg" height)" = "$(field "$BIG" width)x$(field "$BIG" height)" ]; then
+    ok "a $(field "$BIG" width)x$(field "$BIG" height) JPEG with --size 64 comes back at its own size"
+else bad "a larger JPEG comes back at its own size"; fi
+
+# --- 16-bit RGBA: alpha kept exactly, stays 16-bit --------------------------------
+# The alpha ramp uses many distinct 16-bit values, so any 8-bit round trip shows.
+vips colourspace "$CONTENT" "$T/c16.v" rgb16 && vips xyz "$T/xy.v" 64 64 \
+    && vips linear "$T/xy.v" "$T/ramp.v" "1000 7" "3 5" && vips extract_band "$T/ramp.v" "$T/ax.v" 0 \
+    && vips extract_band "$T/ramp.v" "$T/ay.v" 1 && vips add "$T/ax.v" "$T/ay.v" "$T/al.v" \
+    && vips cast "$T/al.v" "$T/alpha.v" ushort && vips bandjoin "$T/c16.v $T/alpha.v" "$T/c16a.png"
+if V stylize "$T/c16a.png" "$STYLE" "$T/o16a.png" "${FAST[@]}" 2>"$T/err" \
+    && [ "$(kind "$T/o16a.png")" = "$(kind "$T/c16a.png")" ] \
+    && kind "$T/o16a.png" | grep -q "USHORT/4/.*RGB16" \
+    && vips extract_band "$T/o16a.png" "$T/oa.v" 3 \
+    && [ "$(maxdiff "$T/oa.v" "$T/alpha.v")" = 0.000000 ] \
+    && gt "$(meandiff "$T/o16a.png" "$T/c16a.png")" 256; then
+    ok "16-bit RGBA: stays ushort/4 bands/rgb16, alpha identical, colour changed"
+else bad "16-bit RGBA: stays ushort/4 bands/rgb16, alpha identical, colour changed"; fi
+
+# --- Other interpretations ----------------------------------------------------------
+# Each: input made from the content, output must keep format/bands/interpretation.
+vips colourspace "$CONTENT" "$T/grey.png" b-w
+vips bandjoin_const "$T/grey.png" "$T/greya.png" 200
+vips colourspace "$CONTENT" "$T/grey16.png" grey16
+vips colourspace "$CONTENT" "$T/lab.v" lab
+vips colourspace "$CONTENT" "$T/cmyk.tif" cmyk
+vips colourspace "$CONTENT" "$T/scrgb.tif" scrgb
+for f in grey.png greya.png grey16.png lab.v cmyk.tif scrgb.tif; do
+    want="$(kind "$T/$f")"
+    if V stylize "$T/$f" "$STYLE" "$T/out-$f" "${FAST[@]}" 2>"$T/err" \
+        && [ "$(kind "$T/out-$f")" = "$want" ] \
+        && gt "$(meandiff "$T/out-$f" "$T/$f")" 0; then
+        ok "$f ($want) in, same out, pixels changed"
+    else bad "$f ($want) in, same out, pixels changed"; fi
+done
+# Grey + alpha keeps its 8-bit alpha exactly.
+if vips extract_band "$T/out-greya.png" "$T/ga.v" 1 && vips extract_band "$T/greya.png" "$T/ga0.v" 1 \
+    && [ "$(maxdiff "$T/ga.v" "$T/ga0.v")" = 0.000000 ]; then
+    ok "grey+alpha: alpha identical"
+else bad "grey+alpha: alpha identical"; fi
+
+# --- Two styles ----------------------------------------------------------------------
+# Blend 1 gives the second style no weight: same pixels as the single-style run.
+STYLE2="$IMAGES/style_great_wave_hokusai.jpg"
+if V stylize "$CONTENT" "$STYLE" "$T/b1.png" "${FAST[@]}" --style2 "$STYLE2" --style-blend 1 2>"$T/err" \
+    && [ "$(maxdiff "$T/b1.png" "$T/rgb.png")" = 0.000000 ] \
+    && V stylize "$CONTENT" "$STYLE" "$T/b5.png" "${FAST[@]}" --style2 "$STYLE2" --style-blend 0.5 2>"$T/err" \
+    && gt "$(meandiff "$T/b5.png" "$T/rgb.png")" 0; then
+    ok "style2: blend 1 equals the single style, blend 0.5 differs"
+else bad "style2: blend 1 equals the single style, blend 0.5 differs"; fi
+
+# --- Progress ------------------------------------------------------------------------
+V stylize "$CONTENT" "$STYLE" "$T/p.png" "${FAST[@]}" 2>"$T/quiet" >/dev/null
+VIPS_PROGRESS=1 V stylize "$CONTENT" "$STYLE" "$T/p.png" "${FAST[@]}" 2>"$T/err" >/dev/null
+if ! grep -q "stylize: iteration" "$T/quiet" && grep -q "stylize: iteration 5/5 loss" "$T/err"; then
+    ok "progress on stderr with VIPS_PROGRESS, silent without it off a terminal"
+else bad "progress on stderr with VIPS_PROGRESS, silent without it off a terminal"; fi
+if V --vips-progress stylize "$CONTENT" "$STYLE" "$T/p.png" "${FAST[@]}" 2>"$T/err" >/dev/null \
+    && grep -q "stylize: iteration 5/5 loss" "$T/err"; then
+    ok "progress on stderr with --vips-progress"
+else bad "progress on stderr with --vips-progress"; fi
+
+# --- Bad input: non-zero exit, a message, no crash ------------------------------------
+printf 'not a model, just bytes that are long enough to be read as a header' > "$T/corrupt.safetensors"
+: > "$T/empty.png"
+# expect NAME PATTERN ARGS...: the run fails cleanly and stderr matches PATTERN.
+expect() {
+    local name="$1" pattern="$2"; shift 2
+    V "$@" >/dev/null 2>"$T/err"; local rc=$?
+    if failed_cleanly "$rc" && grep -qiE "$pattern" "$T/err" && [ ! -f "$T/never.png" ]; then
+        ok "rejects $name (exit $rc)"
+    else bad "rejects $name (exit $rc)"; fi
+}
+expect "a missing style argument" "too few arguments" stylize "$CONTENT"
+expect "a style file that does not exist" "does not exist" stylize "$CONTENT" "$T/none.png" "$T/never.png"
+expect "a zero-byte (empty) content image" "empty.png|not a known|unable|not in a known format" stylize "$T/empty.png" "$STYLE" "$T/never.png"
+expect "--iterations 0" "iterations must be" stylize "$CONTENT" "$STYLE" "$T/never.png" --iterations 0
+expect "--iterations abc" "not an integer" stylize "$CONTENT" "$STYLE" "$T/never.png" --iterations abc
+expect "--size -5" "size must be" stylize "$CONTENT" "$STYLE" "$T/never.png" --size -5
+expect "--content-weight -1" "content-weight must be" stylize "$CONTENT" "$STYLE" "$T/never.png" --content-weight -1
+expect "--style-scale 0" "style-scale must be" stylize "$CONTENT" "$STYLE" "$T/never.png" --style-scale 0
+expect "--style-blend 1.5" "style-blend must be" stylize "$CONTENT" "$STYLE" "$T/never.png" --style2 "$STYLE" --style-blend 1.5
+expect "--init bogus" "bogus" stylize "$CONTENT" "$STYLE" "$T/never.png" --init bogus
+expect "--content-layers relu9_9" "relu9_9" stylize "$CONTENT" "$STYLE" "$T/never.png" "${FAST[@]}" --content-layers relu9_9
+expect "a corrupt model file" "corrupt.safetensors" stylize "$CONTENT" "$STYLE" "$T/never.png" "${FAST[@]}" --model "$T/corrupt.safetensors"
+expect "a missing model file" "nonexistent.safetensors" stylize "$CONTENT" "$STYLE" "$T/never.png" "${FAST[@]}" --model "$T/nonexistent.safetensors"
+
+# --- pyvips ---------------------------------------------------------------------------
+if ! python3 -m venv "$T/venv" >/dev/null 2>"$T/err" || ! "$T/venv/bin/pip" install -q pyvips >/dev/null 2>"$T/err"; then
+    bad "pyvips installs into a venv with pip"
+else
+    ok "pyvips installs into a venv with pip"
+    V stylize "$CONTENT" "$STYLE" "$T/cli-noise.png" "${FAST[@]}" --init noise --seed 42 2>"$T/err"
+    cat > "$T/py.py" <<'EOF'
+import ctypes, sys
+import pyvips
+
+module, content, style, out = sys.argv[1:5]
+# Without auto-loading, GLib must open the module so g_module_check_init runs.
+if module and not pyvips.type_find("VipsOperation", "stylize"):
+    gmodule = ctypes.CDLL("libgmodule-2.0.so.0")
+    gmodule.g_module_open.restype = ctypes.c_void_p
+    gmodule.g_module_open.argtypes = [ctypes.c_char_p, ctypes.c_int]
+    if not gmodule.g_module_open(module.encode(), 0):
+        sys.exit("g_module_open failed for " + module)
+c = pyvips.Image.new_from_file(content)
+s = pyvips.Image.new_from_file(style)
+c.stylize(s, size=64, iterations=5, init="noise", seed=42).write_to_file(out)
+# A bad value raises pyvips.Error with vips' message; the process lives on.
+try:
+    c.stylize(s, iterations=0)
+    print("no error for iterations=0")
+except pyvips.Error as e:
+    print("error:", e.detail.strip())
+EOF
+    if timeout 300 "$T/venv/bin/python" "$T/py.py" "$MODULE_FOR_PY" "$CONTENT" "$STYLE" "$T/py-noise.png" >"$T/pyout" 2>"$T/err" \
+        && [ -f "$T/cli-noise.png" ] && [ "$(maxdiff "$T/py-noise.png" "$T/cli-noise.png")" = 0.000000 ]; then
+        ok "pyvips stylize gives the CLI's pixels for the same seed"
+    else bad "pyvips stylize gives the CLI's pixels for the same seed"; fi
+    if grep -q "error: stylize: iterations must be" "$T/pyout"; then
+        ok "pyvips: a bad option raises pyvips.Error with the message"
+    else cp "$T/pyout" "$T/err"; bad "pyvips: a bad option raises pyvips.Error with the message"; fi
+fi
+
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
