@@ -1,0 +1,144 @@
+import Foundation
+import Testing
+import StyleTransfer
+
+/// L-BFGS and Adam on problems with a known minimum: the Rosenbrock valley
+/// (2-D and the chained 10-D form, minimum at all ones) and a rotated,
+/// ill-conditioned quadratic (no coordinate scaling can undo the rotation).
+@Suite struct OptimizerTests {
+    /// Chained Rosenbrock: sum_i 100 (x[i+1] - x[i]^2)^2 + (1 - x[i])^2; minimum 0 at all ones.
+    static func rosenbrock(_ x: [Float]) -> (value: Double, gradient: [Float]) {
+        let v = x.map(Double.init)
+        var f = 0.0, g = [Double](repeating: 0, count: v.count)
+        for i in 0..<(v.count - 1) {
+            let a = v[i + 1] - v[i] * v[i], b = 1 - v[i]
+            f += 100 * a * a + b * b
+            g[i] += -400 * a * v[i] - 2 * b
+            g[i + 1] += 200 * a
+        }
+        return (f, g.map(Float.init))
+    }
+
+    /// f = 1/2 (x - c)ᵀ Q diag(λ) Qᵀ (x - c) with λ log-spaced from 1 to `condition`
+    /// and Q a seeded random rotation (Gram-Schmidt).
+    struct Quadratic {
+        let q: [[Double]]  // rows are the eigenvectors
+        let lambda: [Double]
+        let center: [Float]
+
+        init(dimension n: Int, condition: Double, seed: UInt64) {
+            var rng = SplitMix64(seed: seed)
+            var rows: [[Double]] = []
+            while rows.count < n {
+                var v = (0..<n).map { _ in Double.random(in: -1...1, using: &rng) }
+                for r in rows {
+                    let p = zip(v, r).reduce(0) { $0 + $1.0 * $1.1 }
+                    v = zip(v, r).map { $0 - p * $1 }
+                }
+                let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                if norm > 1e-3 { rows.append(v.map { $0 / norm }) }
+            }
+            q = rows
+            lambda = (0..<n).map { Foundation.pow(condition, Double($0) / Double(n - 1)) }
+            center = (0..<n).map { _ in Float.random(in: -2...2, using: &rng) }
+        }
+
+        func callAsFunction(_ x: [Float]) -> (value: Double, gradient: [Float]) {
+            let d = zip(x, center).map { Double($0) - Double($1) }
+            var f = 0.0, g = [Double](repeating: 0, count: d.count)
+            for (row, l) in zip(q, lambda) {
+                let p = zip(row, d).reduce(0) { $0 + $1.0 * $1.1 }
+                f += 0.5 * l * p * p
+                for j in g.indices { g[j] += l * p * row[j] }
+            }
+            return (f, g.map(Float.init))
+        }
+
+        func distance(_ x: [Float]) -> Double {
+            zip(x, center).reduce(0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
+        }
+    }
+
+    static func distanceToOnes(_ x: [Float]) -> Double {
+        x.reduce(0) { $0 + Double($1 - 1) * Double($1 - 1) }.squareRoot()
+    }
+
+    /// Runs L-BFGS until `done(x)` or `maxSteps`, checking that the value never
+    /// rises from one step to the next. Returns the steps taken.
+    static func runLBFGS(_ x: inout [Float], maxSteps: Int, _ f: @escaping Objective, until done: ([Float]) -> Bool) -> Int {
+        var optimizer = LBFGS(history: 10)
+        var previous = f(x).value, steps = 0
+        while steps < maxSteps && !done(x) {
+            let value = optimizer.step(&x, f)
+            steps += 1
+            #expect(value <= previous, "L-BFGS raised the loss at step \(steps): \(previous) -> \(value)")
+            previous = value
+        }
+        return steps
+    }
+
+    @Test func lbfgsRosenbrock2D() {
+        var x: [Float] = [-1.2, 1]
+        let steps = Self.runLBFGS(&x, maxSteps: 100, Self.rosenbrock) { Self.distanceToOnes($0) < 1e-4 }
+        print("L-BFGS Rosenbrock 2-D: \(steps) steps to |x - 1| = \(Self.distanceToOnes(x)), f = \(Self.rosenbrock(x).value)")
+        #expect(Self.distanceToOnes(x) < 1e-4)
+    }
+
+    @Test func lbfgsRosenbrock10D() {
+        var x = [Float](repeating: 0, count: 10)
+        let steps = Self.runLBFGS(&x, maxSteps: 200, Self.rosenbrock) { Self.distanceToOnes($0) < 1e-4 }
+        print("L-BFGS Rosenbrock 10-D: \(steps) steps to |x - 1| = \(Self.distanceToOnes(x)), f = \(Self.rosenbrock(x).value)")
+        #expect(Self.distanceToOnes(x) < 1e-4)
+    }
+
+    @Test(arguments: [1e3, 1e4])
+    func lbfgsIllConditionedQuadratic(condition: Double) {
+        let f = Quadratic(dimension: 20, condition: condition, seed: 7)
+        var x = [Float](repeating: 0, count: 20)
+        let start = f.distance(x)
+        let steps = Self.runLBFGS(&x, maxSteps: 1000, { f($0) }) { f.distance($0) < 1e-4 * start }
+        print("L-BFGS quadratic cond \(condition): \(steps) steps to distance \(f.distance(x) / start) of the start's, f = \(f(x).value)")
+        #expect(f.distance(x) < 1e-4 * start)
+    }
+
+    /// Adam with a constant rate hovers within about the rate of the minimum,
+    /// so the rate is lowered tenfold every `stepsPerRate` steps (the optimiser
+    /// keeps its moments). Runs until `done(x)` or the schedule ends; returns the steps taken.
+    static func runAdam(_ x: inout [Float], rates: [Double], stepsPerRate: Int, _ f: Objective,
+                        until done: ([Float]) -> Bool) -> Int {
+        var adam = Adam(learningRate: rates[0])
+        var steps = 0
+        for rate in rates {
+            adam.learningRate = rate
+            for _ in 0..<stepsPerRate {
+                if done(x) { return steps }
+                _ = adam.step(&x, f)
+                steps += 1
+            }
+        }
+        return steps
+    }
+
+    @Test func adamRosenbrock2D() {
+        var x: [Float] = [-1.2, 1]
+        let steps = Self.runAdam(&x, rates: [2e-2, 2e-3, 2e-4], stepsPerRate: 5000, Self.rosenbrock) { Self.distanceToOnes($0) < 1e-3 }
+        print("Adam Rosenbrock 2-D: \(steps) steps to |x - 1| = \(Self.distanceToOnes(x)), f = \(Self.rosenbrock(x).value)")
+        #expect(Self.distanceToOnes(x) < 1e-3)
+    }
+
+    @Test func adamRosenbrock10D() {
+        var x = [Float](repeating: 0, count: 10)
+        let steps = Self.runAdam(&x, rates: [2e-2, 2e-3, 2e-4], stepsPerRate: 5000, Self.rosenbrock) { Self.distanceToOnes($0) < 1e-3 }
+        print("Adam Rosenbrock 10-D: \(steps) steps to |x - 1| = \(Self.distanceToOnes(x)), f = \(Self.rosenbrock(x).value)")
+        #expect(Self.distanceToOnes(x) < 1e-3)
+    }
+
+    @Test func adamIllConditionedQuadratic() {
+        let f = Quadratic(dimension: 20, condition: 1e3, seed: 7)
+        var x = [Float](repeating: 0, count: 20)
+        let start = f.distance(x)
+        let steps = Self.runAdam(&x, rates: [1e-1, 1e-2, 1e-3], stepsPerRate: 2000, { f($0) }) { f.distance($0) < 1e-4 * start }
+        print("Adam quadratic cond 1e3: \(steps) steps to distance \(f.distance(x) / start) of the start's, f = \(f(x).value)")
+        #expect(f.distance(x) < 1e-4 * start)
+    }
+}
