@@ -30,8 +30,9 @@ public enum ONNXImport {
         }
 
         mutating func lengthDelimited() throws -> Range<Int> {
-            let n = Int(try varint())
-            guard n >= 0, at + n <= end else { throw ModelError.malformed("protobuf field runs past the end of the file") }
+            let length = try varint()  // compared as UInt64: Int(length) could wrap negative
+            guard length <= UInt64(end - at) else { throw ModelError.malformed("protobuf field runs past the end of the file") }
+            let n = Int(length)
             defer { at += n }
             return at..<(at + n)
         }
@@ -151,6 +152,7 @@ public enum ONNXImport {
                     t.floats.append(Float(bitPattern: r.bytes.loadUnaligned(fromByteOffset: i, as: UInt32.self).littleEndian))
                 }
             case (4, 5):
+                guard r.at + 4 <= r.end else { throw ModelError.malformed("tensor \(name) ends inside a float") }
                 t.floats.append(Float(bitPattern: r.bytes.loadUnaligned(fromByteOffset: r.at, as: UInt32.self).littleEndian))
                 r.at += 4
             case (14, 2):  // data_location / external data: not supported
@@ -159,7 +161,7 @@ public enum ONNXImport {
             }
         }
         if let raw, t.dataType == 1 {
-            t.floats = stride(from: raw.lowerBound, to: raw.upperBound, by: 4).map {
+            t.floats = stride(from: raw.lowerBound, to: raw.upperBound - 3, by: 4).map {  // whole floats only
                 Float(bitPattern: r.bytes.loadUnaligned(fromByteOffset: $0, as: UInt32.self).littleEndian)
             }
         }
@@ -198,7 +200,9 @@ public enum ONNXImport {
                       pads.allSatisfy({ $0 == 1 }) || autoPad.hasPrefix("SAME") else {
                     throw ModelError.notVGG("a Conv has strides \(strides), pads \(pads), group \(group); VGG uses stride 1, pad 1")
                 }
-                guard w.floats.count == w.dims.reduce(1, *), b.floats.count == w.dims[0] else {
+                // Bounded first, so the product below cannot overflow on crafted dims.
+                guard w.dims[0] > 0, w.dims[0] < 1 << 24, w.dims[1] > 0, w.dims[1] < 1 << 24,
+                      w.floats.count == w.dims.reduce(1, *), b.floats.count == w.dims[0] else {
                     throw ModelError.malformed("Conv weight data does not match its shape \(w.dims)")
                 }
                 convs.append(ConvWeights(name: "", outChannels: w.dims[0], inChannels: w.dims[1], weight: w.floats, bias: b.floats))

@@ -39,8 +39,19 @@ public enum Safetensors {
                   offsets.count == 2 else {
                 throw ModelError.malformed("tensor \(name) has no dtype/shape/data_offsets")
             }
+            // Checked before any arithmetic: crafted numbers must not overflow (the engine builds -Ounchecked).
+            guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= bytes.count - dataStart else {
+                throw ModelError.malformed("tensor \(name) data range \(offsets) lies outside the \(bytes.count)-byte file")
+            }
+            var count = 1
+            for d in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: d)
+                guard d >= 0, !overflow, product <= bytes.count else {
+                    throw ModelError.malformed("tensor \(name) has shape \(shape), larger than the file")
+                }
+                count = product
+            }
             let begin = dataStart + offsets[0], end = dataStart + offsets[1]
-            let count = shape.reduce(1, *)
             let width: Int
             switch dtype {
             case "F32": width = 4
