@@ -20,7 +20,7 @@ suite() {
     local rc=${PIPESTATUS[0]}
     local line p f
     line="$(grep -E '[0-9]+ passed, [0-9]+ failed' "$LOGS/$name.log" | tail -n 1)"
-    p="$(echo "$line" | sed -E 's/.*[^0-9]?([0-9]+) passed.*/\1/')"
+    p="$(echo "$line" | sed -E 's/^(.*[^0-9])?([0-9]+) passed.*/\2/')"
     f="$(echo "$line" | sed -E 's/.*passed, ([0-9]+) failed.*/\1/')"
     [ -n "$line" ] || { p=0; f=1; echo "$name: printed no result line"; }
     [ "$rc" = 0 ] || [ "$f" != 0 ] || { f=1; echo "$name: exit code $rc"; }
