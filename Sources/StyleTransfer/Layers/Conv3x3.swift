@@ -54,8 +54,14 @@ public final class Conv3x3: @unchecked Sendable {
         winograd = fast ? Winograd(taps: t, inChannels: inChannels, outChannels: outChannels) : nil
     }
 
-    /// Band of GEMM columns for the im2col path, at most 8M floats of buffer.
-    private func bandColumns(_ n: Int) -> Int { max(1, min(n, (1 << 23) / (9 * inChannels))) }
+    /// Runs `body(col, firstColumn, count)` over bands of the n GEMM columns with
+    /// an im2col buffer of at most 8M floats, so no full-size im2col is built.
+    private func forEachBand(columns n: Int, _ body: (UnsafeMutablePointer<Float>, Int, Int) -> Void) {
+        let band = max(1, min(n, (1 << 23) / (9 * inChannels)))
+        let col = UnsafeMutablePointer<Float>.allocate(capacity: 9 * inChannels * band)
+        defer { col.deallocate() }
+        for q0 in stride(from: 0, to: n, by: band) { body(col, q0, min(band, n - q0)) }
+    }
 
     /// col[(k, c)][j] = x[c, q0 + j + s_k]: each row is one contiguous copy.
     private func im2col(_ x: FeatureMap, _ col: UnsafeMutablePointer<Float>, from q0: Int, count: Int) {
@@ -81,11 +87,8 @@ public final class Conv3x3: @unchecked Sendable {
             (y.data + o * ps + start).update(repeating: bias[o], count: n)
         }
         if usesIm2col {
-            let band = bandColumns(n), rows = 9 * inChannels
-            let col = UnsafeMutablePointer<Float>.allocate(capacity: rows * band)
-            defer { col.deallocate() }
-            for q0 in stride(from: 0, to: n, by: band) {
-                let len = min(band, n - q0)
+            let rows = 9 * inChannels
+            forEachBand(columns: n) { col, q0, len in
                 im2col(x, col, from: q0, count: len)
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outChannels), Int32(len), Int32(rows),
                             1, flat, Int32(rows), col, Int32(len), 1, y.data + start + q0, Int32(ps))
@@ -119,11 +122,8 @@ public final class Conv3x3: @unchecked Sendable {
         dx.zero()
         if usesIm2col {
             // dcol = Wflatᵀ dy, then scatter-add each row back to its shifted place (col2im).
-            let band = bandColumns(n), rows = 9 * inChannels
-            let col = UnsafeMutablePointer<Float>.allocate(capacity: rows * band)
-            defer { col.deallocate() }
-            for q0 in stride(from: 0, to: n, by: band) {
-                let len = min(band, n - q0)
+            let rows = 9 * inChannels
+            forEachBand(columns: n) { col, q0, len in
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(rows), Int32(len), Int32(outChannels),
                             1, flat, Int32(rows), dy.data + start + q0, Int32(ps), 0, col, Int32(len))
                 for k in 0..<9 {
