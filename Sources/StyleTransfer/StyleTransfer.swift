@@ -183,11 +183,12 @@ public final class StyleTransfer: @unchecked Sendable {
             let mask = options.mask?.resized(width: w, height: h)
             if let tile = level.tile {
                 if k == 0 { try report(LossTerms(), evaluationsNow: 0) }
+                let levelStart = iteration
                 try optimiseTiled(&x, width: w, height: h, content: levelContent, targets: targets, mask: mask,
                                   options: options, layers: layers, network: network, tile: tile,
                                   iterations: level.iterations) { losses, steps, evals in
                     evaluations += evals
-                    while iteration < steps { iteration += 1; try report(losses, evaluationsNow: evaluations) }
+                    while iteration < levelStart + steps { iteration += 1; try report(losses, evaluationsNow: evaluations) }
                 }
             } else {
                 let objective = TransferObjective(network: network, width: w, height: h, content: levelContent,
@@ -286,6 +287,7 @@ public final class StyleTransfer: @unchecked Sendable {
                 styleCrop = crop
                 stylePhase = pass(crop + m, crop + m, forwardOnly: true)
             }
+            let styleBase = base  // the style targets are computed before the tile accumulators exist
             var optimisation = pass(w, h, forwardOnly: false) + MemoryModel.optimizerBytes(options, pixels: pixels)
             var tile: Int?
             if base + optimisation > budget {
@@ -298,11 +300,16 @@ public final class StyleTransfer: @unchecked Sendable {
                 guard let t = stride(from: max(w, h) / 16 * 16, through: 64, by: -16).first(where: {
                     base + tileBytes($0) <= budget
                 }) else { throw tooLittle(budget, base + tileBytes(64)) }
-                tile = t
-                optimisation = tileBytes(t)
+                // As few tiles as the largest fitting size needs, each made as small as that count allows
+                // (two 960 px tiles over 1024 px would nearly double the work; two of 576 do not).
+                let side = max(w, h), overlap = max(16, t / 8)
+                let count = (side - overlap + t - overlap - 1) / (t - overlap)
+                let t2 = ((side + (count - 1) * overlap + count - 1) / count + 15) / 16 * 16
+                tile = min(t, t2)
+                optimisation = tileBytes(tile!)
             }
             levels.append(.init(width: w, height: h, iterations: n, tile: tile, styleCrop: styleCrop,
-                                estimatedBytes: base + max(stylePhase, optimisation)))
+                                estimatedBytes: max(styleBase + stylePhase, base + optimisation)))
         }
         return TransferPlan(levels: levels)
     }
@@ -348,7 +355,7 @@ public final class StyleTransfer: @unchecked Sendable {
                        mask: Mask?, options: TransferOptions, layers: LayerSelection, network: FeatureNetwork,
                        tile: Int, iterations n: Int,
                        advance: (LossTerms, Int, Int) throws -> Void) throws {
-        let overlap = max(16, tile / 4)
+        let overlap = max(16, tile / 8)  // ramps of tile/8: enough to hide seams, little repeated work
         let passes = n >= 2 ? max(2, min(4, n / 4)) : 1
         var stepsBefore = 0
         for p in 0..<passes {
@@ -394,7 +401,10 @@ public final class StyleTransfer: @unchecked Sendable {
                     }
                     done += 1
                     let stepsNow = stepsBefore + steps * done / (xs.count * ys.count)
-                    try advance(losses, stepsNow, objective.evaluations)
+                    let seen = Double(xs.count * ys.count) / Double(done)  // mean over the tiles done so far
+                    var mean = LossTerms()
+                    (mean.content, mean.style, mean.tv) = (losses.content * seen, losses.style * seen, losses.tv * seen)
+                    try advance(mean, stepsNow, objective.evaluations)
                 }
             }
             for c in 0..<3 { for i in 0..<(w * h) { acc[c * w * h + i] /= weights[i] } }
