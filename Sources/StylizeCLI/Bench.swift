@@ -66,13 +66,14 @@ struct Bench: ParsableCommand {
                     times.append(Date().timeIntervalSince(t0))
                 }
                 times.sort()
+                let rss = peakRSSMegabytes()  // before forwardTime's own buffers
                 let forward = forwardTime(network, size: s, pixels: x)
                 // The reference formula: 1,149,696 * S^2 FLOP per iteration (convolutions, forward + input gradient).
                 let flop = 1_149_696.0 * Double(s * s)
                 let median = times[times.count / 2]
                 print(String(format: "| %d | %.3f [%.3f-%.3f] | %.3f | %.1f | %.1f | %.0f%% | %.0f |",
                              s, median, times.first!, times.last!, forward, flop / 1e9, flop / median / 1e9,
-                             100 * flop / median / 1e9 / sgemm, peakRSSMegabytes()))
+                             100 * flop / median / 1e9 / sgemm, rss))
             }
         }
     }
@@ -88,6 +89,7 @@ struct Bench: ParsableCommand {
             var options = TransferOptions()
             options.size = size
             options.iterations = 100
+            options.scales = 1  // one size, comparable with the reference figures
             options.optimizer = kind
             var losses: [Int: Double] = [:], last: TransferProgress?
             _ = try engine.run(content: content, styles: [style], options: options) { p in
@@ -101,7 +103,7 @@ struct Bench: ParsableCommand {
     }
 
     func forwardTime(_ network: FeatureNetwork, size s: Int, pixels: [Float]) -> Double {
-        let pass = network.makePass(height: s, width: s, through: network.layerIndex("relu5_1")!)
+        let pass = network.makePass(height: s, width: s, through: network.layerIndex("relu5_1")!, forwardOnly: true)
         network.forward(pass, pixels: pixels)
         var times: [Double] = []
         for _ in 0..<max(3, repeats / 2) {

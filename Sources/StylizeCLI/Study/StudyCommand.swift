@@ -140,6 +140,7 @@ struct Study: ParsableCommand {
         }
         var base = TransferOptions()
         base.size = 0  // inputs are already at the study size
+        base.scales = 1  // each experiment studies one optimisation at one size
         return StudySettings(
             quick: quick, size: size, iterations: iterations, sweepIterations: Array(Set(sweep.map { Int($0) })).sorted(),
             contentWeights: try numbers(contentWeights ?? (quick ? "0.1,1,10" : "0.01,0.1,1,10"), "--content-weights"),
