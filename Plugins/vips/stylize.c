@@ -100,6 +100,8 @@ typedef struct _VipsStylize {
 
 	VipsImage *style2;
 	double style_blend;
+	VipsImage *mask;
+	int scales;
 
 	int iterations;
 	int size;
@@ -229,6 +231,28 @@ vips_stylize_to_srgb8(VipsObject *parent, VipsImage *image)
 	return t[5];
 }
 
+/* A mask image of any type -> one 8-bit band (its luminance) at the
+ * content's size, in memory: 255 = stylize, 0 = keep the content. */
+static VipsImage *
+vips_stylize_mask8(VipsObject *parent, VipsImage *mask, int width, int height)
+{
+	VipsImage **t = (VipsImage **) vips_object_local_array(parent, 4);
+	VipsImage *rgb;
+
+	if (!(rgb = vips_stylize_to_srgb8(parent, mask)))
+		return NULL;
+	t[0] = rgb;
+	if (vips_colourspace(rgb, &t[1], VIPS_INTERPRETATION_B_W, NULL) ||
+		vips_thumbnail_image(t[1], &t[2], width,
+			"height", height, "size", VIPS_SIZE_FORCE, NULL))
+		return NULL;
+	if (!(t[3] = vips_image_copy_memory(t[2])))
+		return NULL;
+	g_object_ref(t[3]);
+
+	return t[3];
+}
+
 /* The engine's sRGB result -> the content's interpretation, format and
  * colour band count (alpha is joined by the caller). */
 static VipsImage *
@@ -315,6 +339,10 @@ vips_stylize_check(VipsObjectClass *class, VipsStylize *op)
 		vips_error(nick, "init, optimizer, pooling or "
 			"preserve-colors has the value \"last\", "
 			"which is no choice");
+		return -1;
+	}
+	if (op->scales < 1 || op->scales > 8) {
+		vips_error(nick, "scales must be 1 to 8, not %d", op->scales);
 		return -1;
 	}
 	if (op->size < 0 || op->size > 16384) {
@@ -446,6 +474,18 @@ vips_stylize_build(VipsObject *object)
 	options.preserve_colors =
 		(stylize_preserve_colors) op->preserve_colors;
 	options.style_scale = op->style_scale;
+	options.scales = op->scales;
+	if (op->mask) {
+		VipsImage *mask8 = vips_stylize_mask8(object, op->mask,
+			content8->Xsize, content8->Ysize);
+
+		if (!mask8)
+			return -1;
+		g_object_set_data_full(G_OBJECT(object), "stylize-mask8",
+			mask8, g_object_unref);
+		options.mask = VIPS_IMAGE_ADDR(mask8, 0, 0);
+		options.mask_stride = VIPS_IMAGE_SIZEOF_LINE(mask8);
+	}
 	if (style28) {
 		blend[0] = op->style_blend;
 		blend[1] = 1.0 - op->style_blend;
@@ -619,6 +659,15 @@ vips_stylize_class_init(VipsStylizeClass *class)
 		VIPS_ARGUMENT_OPTIONAL_INPUT,
 		G_STRUCT_OFFSET(VipsStylize, style_blend),
 		-G_MAXDOUBLE, G_MAXDOUBLE, 0.5);
+	VIPS_ARG_IMAGE(class, "mask", 27, "Mask",
+		"Where to stylize: white stylizes, black keeps the content, grey blends (resized to in)",
+		VIPS_ARGUMENT_OPTIONAL_INPUT,
+		G_STRUCT_OFFSET(VipsStylize, mask));
+	VIPS_ARG_INT(class, "scales", 28, "Scales",
+		"Coarse-to-fine levels, 1 to 8 (1 = optimise at the final size only)",
+		VIPS_ARGUMENT_OPTIONAL_INPUT,
+		G_STRUCT_OFFSET(VipsStylize, scales),
+		G_MININT, G_MAXINT, d.scales);
 }
 
 static void
@@ -640,6 +689,7 @@ vips_stylize_init(VipsStylize *op)
 	op->preserve_colors = d.preserve_colors;
 	op->style_scale = d.style_scale;
 	op->style_blend = 0.5;
+	op->scales = d.scales;
 }
 
 /* For programs that load the module themselves (ctypes, dlopen). */

@@ -118,6 +118,17 @@ if V stylize "$CONTENT" "$STYLE" "$T/b1.png" "${FAST[@]}" --style2 "$STYLE2" --s
     ok "style2: blend 1 equals the single style, blend 0.5 differs"
 else bad "style2: blend 1 equals the single style, blend 0.5 differs"; fi
 
+# --- Mask ------------------------------------------------------------------------------
+# Left half white (stylize), right half black (keep): the right half stays the content.
+vips black "$T/mb.v" 32 64 && vips invert "$T/mb.v" "$T/mw.v" && vips cast "$T/mw.v" "$T/mwu.v" uchar \
+    && vips cast "$T/mb.v" "$T/mbu.v" uchar && vips join "$T/mwu.v" "$T/mbu.v" "$T/mask.png" horizontal
+if V stylize "$CONTENT" "$STYLE" "$T/m.png" "${FAST[@]}" --scales 1 --mask "$T/mask.png" 2>"$T/err" \
+    && vips crop "$T/m.png" "$T/mr.v" 40 0 24 64 && vips crop "$CONTENT" "$T/cr.v" 40 0 24 64 \
+    && vips crop "$T/m.png" "$T/ml.v" 0 0 24 64 && vips crop "$CONTENT" "$T/cl.v" 0 0 24 64 \
+    && [ "$(maxdiff "$T/mr.v" "$T/cr.v")" = 0.000000 ] && gt "$(meandiff "$T/ml.v" "$T/cl.v")" 2; then
+    ok "mask: black keeps the content exactly, white is stylized"
+else bad "mask: black keeps the content exactly, white is stylized"; fi
+
 # --- Progress ------------------------------------------------------------------------
 V stylize "$CONTENT" "$STYLE" "$T/p.png" "${FAST[@]}" 2>"$T/quiet" >/dev/null
 VIPS_PROGRESS=1 V stylize "$CONTENT" "$STYLE" "$T/p.png" "${FAST[@]}" 2>"$T/err" >/dev/null
@@ -145,6 +156,7 @@ expect "a style file that does not exist" "does not exist" stylize "$CONTENT" "$
 expect "a zero-byte (empty) content image" "empty.png|not a known|unable|not in a known format" stylize "$T/empty.png" "$STYLE" "$T/never.png"
 expect "--iterations 0" "iterations must be" stylize "$CONTENT" "$STYLE" "$T/never.png" --iterations 0
 expect "--iterations abc" "not an integer" stylize "$CONTENT" "$STYLE" "$T/never.png" --iterations abc
+expect "--scales 0" "scales must be" stylize "$CONTENT" "$STYLE" "$T/never.png" --scales 0
 expect "--size -5" "size must be" stylize "$CONTENT" "$STYLE" "$T/never.png" --size -5
 expect "--content-weight -1" "content-weight must be" stylize "$CONTENT" "$STYLE" "$T/never.png" --content-weight -1
 expect "--style-scale 0" "style-scale must be" stylize "$CONTENT" "$STYLE" "$T/never.png" --style-scale 0
