@@ -102,6 +102,7 @@ typedef struct _VipsStylize {
 	double style_blend;
 	VipsImage *mask;
 	int scales;
+	char *max_memory;
 
 	int iterations;
 	int size;
@@ -322,6 +323,26 @@ vips_stylize_copy_meta(VipsImage *in, const char *field, GValue *value,
 /* Options are checked here because vips only warns (and keeps the default)
  * when a value is outside a property's range; the property ranges are wide
  * on purpose so that every value reaches this check. */
+/* "2G", "512M", "1048576K" or plain bytes -> bytes; 0 on a bad value. */
+static uint64_t
+vips_stylize_parse_bytes(const char *text)
+{
+	char *end;
+	double value = g_ascii_strtod(text, &end);
+	double unit = 1;
+
+	switch (g_ascii_toupper(*end)) {
+	case 'K': unit = 1024.0; end++; break;
+	case 'M': unit = 1024.0 * 1024; end++; break;
+	case 'G': unit = 1024.0 * 1024 * 1024; end++; break;
+	case 'T': unit = 1024.0 * 1024 * 1024 * 1024; end++; break;
+	}
+	if (end == text || *end != '\0' || !isfinite(value) || value <= 0 ||
+		value * unit >= 1e19)
+		return 0;
+	return (uint64_t) (value * unit);
+}
+
 static int
 vips_stylize_check(VipsObjectClass *class, VipsStylize *op)
 {
@@ -339,6 +360,11 @@ vips_stylize_check(VipsObjectClass *class, VipsStylize *op)
 		vips_error(nick, "init, optimizer, pooling or "
 			"preserve-colors has the value \"last\", "
 			"which is no choice");
+		return -1;
+	}
+	if (op->max_memory && !vips_stylize_parse_bytes(op->max_memory)) {
+		vips_error(nick, "max-memory must be a size such as 2G or 512M, "
+			"not \"%s\"", op->max_memory);
 		return -1;
 	}
 	if (op->scales < 1 || op->scales > 8) {
@@ -475,6 +501,8 @@ vips_stylize_build(VipsObject *object)
 		(stylize_preserve_colors) op->preserve_colors;
 	options.style_scale = op->style_scale;
 	options.scales = op->scales;
+	if (op->max_memory)
+		options.max_memory = vips_stylize_parse_bytes(op->max_memory);
 	if (op->mask) {
 		VipsImage *mask8 = vips_stylize_mask8(object, op->mask,
 			content8->Xsize, content8->Ysize);
@@ -668,6 +696,11 @@ vips_stylize_class_init(VipsStylizeClass *class)
 		VIPS_ARGUMENT_OPTIONAL_INPUT,
 		G_STRUCT_OFFSET(VipsStylize, scales),
 		G_MININT, G_MAXINT, d.scales);
+	VIPS_ARG_STRING(class, "max_memory", 29, "Max memory",
+		"Working-memory budget such as 2G or 512M; larger runs go in tiles (default: none)",
+		VIPS_ARGUMENT_OPTIONAL_INPUT,
+		G_STRUCT_OFFSET(VipsStylize, max_memory),
+		NULL);
 }
 
 static void

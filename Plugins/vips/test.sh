@@ -129,6 +129,12 @@ if V stylize "$CONTENT" "$STYLE" "$T/m.png" "${FAST[@]}" --scales 1 --mask "$T/m
     ok "mask: black keeps the content exactly, white is stylized"
 else bad "mask: black keeps the content exactly, white is stylized"; fi
 
+# A budget that forces tiles still gives the content's size.
+if V stylize "$IMAGES/content_chelsea_cat.jpg" "$STYLE" "$T/tiled.png" --size 256 --iterations 2 --scales 1 --max-memory 350M 2>"$T/err" \
+    && [ "$(field "$T/tiled.png" width)x$(field "$T/tiled.png" height)" = "512x341" ]; then
+    ok "max-memory: a tight budget runs (in tiles) and keeps the size"
+else bad "max-memory: a tight budget runs (in tiles) and keeps the size"; fi
+
 # --- Progress ------------------------------------------------------------------------
 V stylize "$CONTENT" "$STYLE" "$T/p.png" "${FAST[@]}" 2>"$T/quiet" >/dev/null
 VIPS_PROGRESS=1 V stylize "$CONTENT" "$STYLE" "$T/p.png" "${FAST[@]}" 2>"$T/err" >/dev/null
@@ -156,6 +162,8 @@ expect "a style file that does not exist" "does not exist" stylize "$CONTENT" "$
 expect "a zero-byte (empty) content image" "empty.png|not a known|unable|not in a known format" stylize "$T/empty.png" "$STYLE" "$T/never.png"
 expect "--iterations 0" "iterations must be" stylize "$CONTENT" "$STYLE" "$T/never.png" --iterations 0
 expect "--iterations abc" "not an integer" stylize "$CONTENT" "$STYLE" "$T/never.png" --iterations abc
+expect "--max-memory lots" "max-memory must be" stylize "$CONTENT" "$STYLE" "$T/never.png" --max-memory lots
+expect "--max-memory 1K (too small to run)" "memory|budget" stylize "$CONTENT" "$STYLE" "$T/never.png" "${FAST[@]}" --max-memory 1K
 expect "--scales 0" "scales must be" stylize "$CONTENT" "$STYLE" "$T/never.png" --scales 0
 expect "--size -5" "size must be" stylize "$CONTENT" "$STYLE" "$T/never.png" --size -5
 expect "--content-weight -1" "content-weight must be" stylize "$CONTENT" "$STYLE" "$T/never.png" --content-weight -1
