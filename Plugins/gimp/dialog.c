@@ -21,6 +21,8 @@ typedef struct {
     GtkObject *detail;         /* optimisation size */
     GtkObject *iterations;
     GtkObject *content_weight;
+    GtkObject *style_scale;    /* brush-stroke size */
+    GtkObject *scales;         /* coarse-to-fine levels */
     GtkWidget *colors;
 } Widgets;
 
@@ -55,6 +57,8 @@ show_values(Widgets *w, const StylizeGimpValues *v)
     gtk_adjustment_set_value(GTK_ADJUSTMENT(w->detail), v->size);
     gtk_adjustment_set_value(GTK_ADJUSTMENT(w->iterations), v->iterations);
     gtk_adjustment_set_value(GTK_ADJUSTMENT(w->content_weight), v->content_weight);
+    gtk_adjustment_set_value(GTK_ADJUSTMENT(w->style_scale), v->style_scale);
+    gtk_adjustment_set_value(GTK_ADJUSTMENT(w->scales), v->scales);
     gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(w->colors), v->preserve_colors);
 }
 
@@ -73,6 +77,8 @@ read_values(Widgets *w, StylizeGimpValues *v)
     v->size = (int32_t) gtk_adjustment_get_value(GTK_ADJUSTMENT(w->detail));
     v->iterations = (int32_t) gtk_adjustment_get_value(GTK_ADJUSTMENT(w->iterations));
     v->content_weight = gtk_adjustment_get_value(GTK_ADJUSTMENT(w->content_weight));
+    v->style_scale = gtk_adjustment_get_value(GTK_ADJUSTMENT(w->style_scale));
+    v->scales = (int32_t) gtk_adjustment_get_value(GTK_ADJUSTMENT(w->scales));
     gint colors = 0;
     gimp_int_combo_box_get_active(GIMP_INT_COMBO_BOX(w->colors), &colors);
     v->preserve_colors = colors;
@@ -132,7 +138,7 @@ stylize_gimp_dialog(StylizeGimpValues *values, int32_t image_id)
      * detail size, iterations, colours. */
     frame = gimp_frame_new("Transfer");
     gtk_box_pack_start(GTK_BOX(vbox), frame, FALSE, FALSE, 0);
-    table = gtk_table_new(5, 3, FALSE);
+    table = gtk_table_new(7, 3, FALSE);
     gtk_table_set_col_spacings(GTK_TABLE(table), 6);
     gtk_table_set_row_spacings(GTK_TABLE(table), 6);
     gtk_container_add(GTK_CONTAINER(frame), table);
@@ -155,6 +161,13 @@ stylize_gimp_dialog(StylizeGimpValues *values, int32_t image_id)
     w.colors = gimp_int_combo_box_new("None", 0, "Luminance only (keep the layer's colours)", 1,
                                       "Match style colours to the layer", 2, NULL);
     gimp_table_attach_aligned(GTK_TABLE(table), 0, 4, "_Preserve colours:", 0.0, 0.5, w.colors, 2, FALSE);
+    w.style_scale = gimp_scale_entry_new(GTK_TABLE(table), 0, 5, "St_yle scale:", 200, 8,
+                                         values->style_scale, 0.25, 4, 0.05, 0.25, 2, TRUE, 0, 0,
+                                         "Size of the style image relative to the detail size: smaller gives finer strokes", NULL);
+    gimp_scale_entry_set_logarithmic(w.style_scale, TRUE);
+    w.scales = gimp_scale_entry_new(GTK_TABLE(table), 0, 6, "Sc_ales:", 200, 8,
+                                    values->scales, 1, 8, 1, 1, 0, TRUE, 0, 0,
+                                    "Coarse-to-fine levels: start small and refine (1 = detail size only)", NULL);
 
     show_values(&w, values);
     gtk_widget_show_all(dialog);

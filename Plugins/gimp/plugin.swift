@@ -27,6 +27,8 @@ func valuesDefault(_ values: UnsafeMutablePointer<StylizeGimpValues>?) {
     values.pointee.content_weight = options.content_weight
     values.pointee.seed = Int32(truncatingIfNeeded: options.seed)
     values.pointee.style_drawable = -1
+    values.pointee.style_scale = options.style_scale
+    values.pointee.scales = options.scales
 }
 
 extension StylizeGimpValues {
@@ -168,6 +170,8 @@ func stylizeDrawable(image: gint32, drawable: gint32, values: StylizeGimpValues)
     options.content_weight = values.content_weight
     options.seed = UInt64(UInt32(bitPattern: values.seed))
     options.preserve_colors = stylize_preserve_colors(rawValue: UInt32(values.preserve_colors))
+    options.style_scale = values.style_scale
+    options.scales = values.scales
     let mask = selectionMask(image: image, drawable: drawable, rect: rect)
 
     var output = [UInt8](repeating: 0, count: content.bytes.count)
@@ -217,6 +221,8 @@ let paramDefs: [(GimpPDBArgType, String, String)] = [
     (GIMP_PDB_FLOAT, "content-weight", "Content loss weight, >= 0 (default 1)"),
     (GIMP_PDB_INT32, "seed", "Random seed (default 0)"),
     (GIMP_PDB_INT32, "style-drawable", "ID of an open drawable to use as the style instead of style-file, or -1"),
+    (GIMP_PDB_FLOAT, "style-scale", "Style image size relative to the detail size, > 0 and <= 8: smaller gives finer strokes (default 1)"),
+    (GIMP_PDB_INT32, "scales", "Coarse-to-fine levels, 1 to 8: 1 optimises at the detail size only (default 3)"),
 ]
 
 let blurb = "Repaint the layer in the style of another image (neural style transfer)"
@@ -228,7 +234,7 @@ match the style image (style loss). With a selection only its bounding box is \
 processed and the result is blended by the selection mask. Runs at `size` px \
 (longest side) and scales the result to the layer. Needs the installed \
 libstylize and its VGG model ($STYLIZE_MODEL or <prefix>/share/stylize/vgg16.safetensors). \
-Script-Fu: (plug-in-stylize RUN-NONINTERACTIVE image drawable "style.jpg" 300 512 1e-4 0 1.0 0 -1)
+Script-Fu: (plug-in-stylize RUN-NONINTERACTIVE image drawable "style.jpg" 300 512 1e-4 0 1.0 0 -1 1.0 3)
 """
 
 /// C strings GIMP keeps for the life of the process.
@@ -281,6 +287,8 @@ func run(_ name: UnsafePointer<gchar>?, _ nparams: gint, _ params: UnsafePointer
             if nparams > 8 { values.content_weight = params[8].data.d_float }
             if nparams > 9 { values.seed = params[9].data.d_int32 }
             if nparams > 10 { values.style_drawable = params[10].data.d_int32 }
+            if nparams > 11 { values.style_scale = params[11].data.d_float }
+            if nparams > 12 { values.scales = params[12].data.d_int32 }
         }
         // (gimp_set_data/gimp_get_data are macros for these.)
         _ = gimp_procedural_db_set_data(procName, &values, guint32(MemoryLayout<StylizeGimpValues>.size))

@@ -69,7 +69,7 @@ gimp_batch() { # LOGNAME SCHEME...
 
 # Number of differing pixels (ImageMagick prints it on stderr).
 diff_pixels() { compare -metric AE "$1" "$2" null: 2>&1 | sed 's/ .*//' ; }
-P="(plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 5 64 1e-4 0 1.0 0 -1)"
+P="(plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 5 64 1e-4 0 1.0 0 -1 1.0 3)"
 load="(img (car (gimp-file-load RUN-NONINTERACTIVE \"$CONTENT\" \"$CONTENT\"))) (drw (car (gimp-image-get-active-drawable img)))"
 save() { echo "(gimp-file-save RUN-NONINTERACTIVE img drw \"$WORK/$1\" \"$1\")"; }
 
@@ -81,12 +81,13 @@ gimp_batch headless \
     "(let* ($load) (gimp-layer-add-alpha drw) (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 0 0 24 64) (gimp-drawable-edit-clear drw) (gimp-selection-none img) $(save in_alpha.png) $P $(save out_alpha.png))" \
     "(let* ($load) (gimp-image-convert-grayscale img) (gimp-image-convert-precision img PRECISION-U16-GAMMA) $(save in_grey16.png) $P $(save out_grey16.png))" \
     "(let* ($load) (gimp-image-select-ellipse img CHANNEL-OP-REPLACE 12 12 40 40) (gimp-selection-feather img 6) $P $(save out_ellipse.png))" \
-    "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 5 64 1e-4 1 1.0 0 -1) $(save out_luminance.png))" \
-    "(let* ($load) (plug-in-stylize RUN-WITH-LAST-VALS img drw \"\" 0 0 0 0 0 0 0) $(save out_last.png))" \
-    "(let* ($load (top (car (gimp-layer-new img 64 64 RGBA-IMAGE \"top\" 100 LAYER-MODE-NORMAL)))) (gimp-image-insert-layer img top 0 0) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 5 64 1e-4 0 1.0 0 -1) (gimp-image-remove-layer img top) $(save out_lower.png))"
+    "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 5 64 1e-4 1 1.0 0 -1 1.0 3) $(save out_luminance.png))" \
+    "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 5 64 1e-4 0 1.0 0 -1 0.5 1) $(save out_scale.png))" \
+    "(let* ($load) (plug-in-stylize RUN-WITH-LAST-VALS img drw \"\" 0 0 0 0 0 0 0 0 0) $(save out_last.png))" \
+    "(let* ($load (top (car (gimp-layer-new img 64 64 RGBA-IMAGE \"top\" 100 LAYER-MODE-NORMAL)))) (gimp-image-insert-layer img top 0 0) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 5 64 1e-4 0 1.0 0 -1 1.0 3) (gimp-image-remove-layer img top) $(save out_lower.png))"
 H="$WORK/headless"
 
-if grep -q "PROC-BLURB .*style transfer.* NPARAMS 11" "$H.out" "$H.err"; then pass "procedure registered (blurb, 11 parameters)"
+if grep -q "PROC-BLURB .*style transfer.* NPARAMS 13" "$H.out" "$H.err"; then pass "procedure registered (blurb, 13 parameters)"
 else fail "procedure registered" "no PDB entry; see $H.err"; fi
 
 check_differs() { # NAME OUT IN
@@ -96,6 +97,10 @@ check_differs() { # NAME OUT IN
     else fail "$1" "only '$n' pixels differ from the input"; return 1; fi
 }
 check_differs "RGB output differs from input" out_rgb.png "$CONTENT"
+# Style scale 0.5 with one scale: another result than the default run.
+if [ -s "$WORK/out_scale.png" ] && [ "$(diff_pixels "$WORK/out_rgb.png" "$WORK/out_scale.png" | sed 's/\..*//')" -gt 1000 ] 2>/dev/null; then
+    pass "style-scale 0.5 and scales 1 change the result"
+else fail "style-scale and scales" "out_scale.png missing or equal to out_rgb.png (see $H.err)"; fi
 
 # Selection: outside the 24x24 box at (16,16) identical, inside changed.
 if [ -s "$WORK/out_sel.png" ]; then
@@ -158,9 +163,9 @@ check_differs "a lower layer of a two-layer image" out_lower.png "$CONTENT"
 # --- errors: a missing style file and a file that is not an image ---
 echo "not an image" >"$WORK/not-an-image.jpg"
 gimp_batch errors \
-    "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$WORK/missing.jpg\" 5 64 1e-4 0 1.0 0 -1))" \
-    "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$WORK/not-an-image.jpg\" 5 64 1e-4 0 1.0 0 -1))" \
-    "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 0 64 1e-4 0 1.0 0 -1))"
+    "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$WORK/missing.jpg\" 5 64 1e-4 0 1.0 0 -1 1.0 3))" \
+    "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$WORK/not-an-image.jpg\" 5 64 1e-4 0 1.0 0 -1 1.0 3))" \
+    "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 0 64 1e-4 0 1.0 0 -1 1.0 3))"
 E="$WORK/errors.err"
 # Script-Fu reports each as "batch command experienced an execution error:"
 # followed by "Error: Procedure execution of plug-in-stylize failed: MESSAGE".
@@ -187,7 +192,7 @@ echo 'gtk-enable-tooltips = 0' >"$WORK/gtkrc"
 # and OK (Alt+O) runs with them. A second dialog gets Reset (Alt+R) then OK:
 # the defaults have no style file, so that run must fail asking for one.
 DISPLAY="$DISP" GTK2_RC_FILES="$WORK/gtkrc" timeout 300 gimp-console -i -d -f \
-    -b "(let* ($load) $P (plug-in-stylize RUN-INTERACTIVE img drw \"\" 0 0 0 0 0 0 0) $(save out_gui.png) (plug-in-stylize RUN-INTERACTIVE img drw \"\" 0 0 0 0 0 0 0) $(save out_reset.png))" \
+    -b "(let* ($load) $P (plug-in-stylize RUN-INTERACTIVE img drw \"\" 0 0 0 0 0 0 0 0 0) $(save out_gui.png) (plug-in-stylize RUN-INTERACTIVE img drw \"\" 0 0 0 0 0 0 0 0 0) $(save out_reset.png))" \
     -b '(gimp-quit 0)' >"$WORK/gui.out" 2>"$WORK/gui.err" &
 GUI_PID=$!
 find_dialog() { # waits for a window titled like the dialog

@@ -21,6 +21,8 @@ typedef struct StylizeGimpValues {
     double  content_weight;
     int32_t seed;
     int32_t style_drawable;  /* an open layer as the style instead of the file; -1 = none */
+    double  style_scale;     /* style image size relative to the detail size (brush strokes) */
+    int32_t scales;          /* coarse-to-fine levels, 1 = the detail size only */
 } StylizeGimpValues;
 
 /* Defaults of the engine (stylize_options_init), filled by the plug-in. */
