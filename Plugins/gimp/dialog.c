@@ -24,6 +24,10 @@ typedef struct {
     GtkObject *style_scale;    /* brush-stroke size */
     GtkObject *scales;         /* coarse-to-fine levels */
     GtkWidget *colors;
+    GtkWidget *mix;            /* check: mix in a second style */
+    GtkWidget *file2_chooser;
+    GtkObject *blend;          /* weight of the first style */
+    GtkObject *memory;         /* budget in MiB, 0 = none */
 } Widgets;
 
 /* Only RGB and grey layers can be read as a style. */
@@ -39,6 +43,9 @@ source_toggled(GtkToggleButton *button, Widgets *w)
     gboolean file = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(w->from_file));
     gtk_widget_set_sensitive(w->file_chooser, file);
     gtk_widget_set_sensitive(w->layer_combo, !file);
+    gboolean mix = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(w->mix));
+    gtk_widget_set_sensitive(w->file2_chooser, mix);
+    gimp_scale_entry_set_sensitive(w->blend, mix);
 }
 
 /* Puts *v into the widgets (on open and on Reset). */
@@ -52,6 +59,13 @@ show_values(Widgets *w, const StylizeGimpValues *v)
     if (v->style_drawable > 0 && gimp_item_is_valid(v->style_drawable))
         gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(w->layer_combo), v->style_drawable);
     gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(v->style_drawable > 0 ? w->from_layer : w->from_file), TRUE);
+    if (v->style2_file[0])
+        gtk_file_chooser_set_filename(GTK_FILE_CHOOSER(w->file2_chooser), v->style2_file);
+    else
+        gtk_file_chooser_unselect_all(GTK_FILE_CHOOSER(w->file2_chooser));
+    gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(w->mix), v->style2_file[0] != 0);
+    gtk_adjustment_set_value(GTK_ADJUSTMENT(w->blend), v->style_blend);
+    gtk_adjustment_set_value(GTK_ADJUSTMENT(w->memory), v->max_memory_mb);
     source_toggled(NULL, w);
     gtk_adjustment_set_value(GTK_ADJUSTMENT(w->strength), v->style_weight);
     gtk_adjustment_set_value(GTK_ADJUSTMENT(w->detail), v->size);
@@ -79,6 +93,12 @@ read_values(Widgets *w, StylizeGimpValues *v)
     v->content_weight = gtk_adjustment_get_value(GTK_ADJUSTMENT(w->content_weight));
     v->style_scale = gtk_adjustment_get_value(GTK_ADJUSTMENT(w->style_scale));
     v->scales = (int32_t) gtk_adjustment_get_value(GTK_ADJUSTMENT(w->scales));
+    gchar *file2 = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(w->mix))
+        ? gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(w->file2_chooser)) : NULL;
+    g_strlcpy(v->style2_file, file2 ? file2 : "", sizeof v->style2_file);
+    g_free(file2);
+    v->style_blend = gtk_adjustment_get_value(GTK_ADJUSTMENT(w->blend));
+    v->max_memory_mb = (int32_t) gtk_adjustment_get_value(GTK_ADJUSTMENT(w->memory));
     gint colors = 0;
     gimp_int_combo_box_get_active(GIMP_INT_COMBO_BOX(w->colors), &colors);
     v->preserve_colors = colors;
@@ -109,7 +129,7 @@ stylize_gimp_dialog(StylizeGimpValues *values, int32_t image_id)
     /* Style source: a file, or a layer of any open image. */
     GtkWidget *frame = gimp_frame_new("Style");
     gtk_box_pack_start(GTK_BOX(vbox), frame, FALSE, FALSE, 0);
-    GtkWidget *table = gtk_table_new(2, 2, FALSE);
+    GtkWidget *table = gtk_table_new(4, 3, FALSE);
     gtk_table_set_col_spacings(GTK_TABLE(table), 6);
     gtk_table_set_row_spacings(GTK_TABLE(table), 6);
     gtk_container_add(GTK_CONTAINER(frame), table);
@@ -132,13 +152,23 @@ stylize_gimp_dialog(StylizeGimpValues *values, int32_t image_id)
     gtk_table_attach(GTK_TABLE(table), w.file_chooser, 1, 2, 0, 1, GTK_EXPAND | GTK_FILL, GTK_FILL, 0, 0);
     gtk_table_attach(GTK_TABLE(table), w.from_layer, 0, 1, 1, 2, GTK_FILL, GTK_FILL, 0, 0);
     gtk_table_attach(GTK_TABLE(table), w.layer_combo, 1, 2, 1, 2, GTK_EXPAND | GTK_FILL, GTK_FILL, 0, 0);
+    /* Optionally a second style, mixed in by weight (Gram targets blended). */
+    w.mix = gtk_check_button_new_with_mnemonic("_Mix with:");
+    w.file2_chooser = gtk_file_chooser_button_new("Choose a Second Style Image", GTK_FILE_CHOOSER_ACTION_OPEN);
+    gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(w.file2_chooser), images);
+    gtk_table_attach(GTK_TABLE(table), w.mix, 0, 1, 2, 3, GTK_FILL, GTK_FILL, 0, 0);
+    gtk_table_attach(GTK_TABLE(table), w.file2_chooser, 1, 2, 2, 3, GTK_EXPAND | GTK_FILL, GTK_FILL, 0, 0);
+    w.blend = gimp_scale_entry_new(GTK_TABLE(table), 0, 3, "_Blend:", 120, 6,
+                                   values->style_blend, 0, 1, 0.05, 0.25, 2, TRUE, 0, 0,
+                                   "Weight of the first style; the second gets the rest", NULL);
     g_signal_connect(w.from_file, "toggled", G_CALLBACK(source_toggled), &w);
+    g_signal_connect(w.mix, "toggled", G_CALLBACK(source_toggled), &w);
 
     /* Look: strength (style weight, logarithmic: useful values span decades),
      * detail size, iterations, colours. */
     frame = gimp_frame_new("Transfer");
     gtk_box_pack_start(GTK_BOX(vbox), frame, FALSE, FALSE, 0);
-    table = gtk_table_new(7, 3, FALSE);
+    table = gtk_table_new(8, 3, FALSE);
     gtk_table_set_col_spacings(GTK_TABLE(table), 6);
     gtk_table_set_row_spacings(GTK_TABLE(table), 6);
     gtk_container_add(GTK_CONTAINER(frame), table);
@@ -168,6 +198,9 @@ stylize_gimp_dialog(StylizeGimpValues *values, int32_t image_id)
     w.scales = gimp_scale_entry_new(GTK_TABLE(table), 0, 6, "Sc_ales:", 200, 8,
                                     values->scales, 1, 8, 1, 1, 0, TRUE, 0, 0,
                                     "Coarse-to-fine levels: start small and refine (1 = detail size only)", NULL);
+    w.memory = gimp_scale_entry_new(GTK_TABLE(table), 0, 7, "Memory _budget (MiB):", 200, 8,
+                                    values->max_memory_mb, 0, 16384, 64, 512, 0, TRUE, 0, 0,
+                                    "Working memory the run may use; larger images are stylized in tiles (0 = no budget)", NULL);
 
     show_values(&w, values);
     gtk_widget_show_all(dialog);

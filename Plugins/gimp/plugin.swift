@@ -29,23 +29,30 @@ func valuesDefault(_ values: UnsafeMutablePointer<StylizeGimpValues>?) {
     values.pointee.style_drawable = -1
     values.pointee.style_scale = options.style_scale
     values.pointee.scales = options.scales
+    values.pointee.style_blend = 0.5
+    values.pointee.max_memory_mb = 0
+}
+
+/// A NUL-terminated path kept in a fixed C array (imported as a tuple).
+func pathString<T>(_ field: T) -> String {
+    withUnsafeBytes(of: field) { raw in String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self) }
+}
+
+func setPath<T>(_ field: inout T, _ value: String) {
+    withUnsafeMutableBytes(of: &field) { raw in
+        raw.initializeMemory(as: UInt8.self, repeating: 0)
+        raw.copyBytes(from: Array(value.utf8.prefix(raw.count - 1)))
+    }
 }
 
 extension StylizeGimpValues {
     var styleFile: String {
-        get {
-            withUnsafeBytes(of: style_file) { raw in
-                let bytes = raw.prefix(while: { $0 != 0 })
-                return String(decoding: bytes, as: UTF8.self)
-            }
-        }
-        set {
-            withUnsafeMutableBytes(of: &style_file) { raw in
-                raw.initializeMemory(as: UInt8.self, repeating: 0)
-                let utf8 = Array(newValue.utf8.prefix(raw.count - 1))
-                raw.copyBytes(from: utf8)
-            }
-        }
+        get { pathString(style_file) }
+        set { setPath(&style_file, newValue) }
+    }
+    var style2File: String {
+        get { pathString(style2_file) }
+        set { setPath(&style2_file, newValue) }
     }
 }
 
@@ -95,6 +102,12 @@ func loadStyle(_ values: StylizeGimpValues) throws -> Pixels {
     guard !path.isEmpty else {
         throw PlugInError(message: "No style image: choose a style file (style-file) or an open layer (style-drawable).")
     }
+    return try loadStyleFile(path)
+}
+
+/// A style image file as GIMP opens it, all layers composited.
+func loadStyleFile(_ path: String) throws -> Pixels {
+    let rgb = "R'G'B' u8"
     guard g_file_test(path, G_FILE_TEST_IS_REGULAR) != 0 else {
         throw PlugInError(message: "Style image '\(path)' does not exist or is not a file.")
     }
@@ -158,6 +171,8 @@ func stylizeDrawable(image: gint32, drawable: gint32, values: StylizeGimpValues)
 
     _ = gimp_progress_init("Neural style transfer: loading…")
     let style = try loadStyle(values)
+    let style2 = values.style2File.isEmpty ? nil : try loadStyleFile(values.style2File)
+    let blend = [values.style_blend, 1 - values.style_blend]
     let hasAlpha = gimp_drawable_has_alpha(drawable) != 0
     let format = hasAlpha ? "R'G'B'A u8" : "R'G'B' u8"
     let content = Pixels(drawable: drawable, rect: rect, format: format, channels: hasAlpha ? 4 : 3)
@@ -172,17 +187,24 @@ func stylizeDrawable(image: gint32, drawable: gint32, values: StylizeGimpValues)
     options.preserve_colors = stylize_preserve_colors(rawValue: UInt32(values.preserve_colors))
     options.style_scale = values.style_scale
     options.scales = values.scales
+    options.max_memory = UInt64(max(0, values.max_memory_mb)) << 20
     let mask = selectionMask(image: image, drawable: drawable, rect: rect)
 
     var output = [UInt8](repeating: 0, count: content.bytes.count)
     let status = content.withImage { contentImage in
-        style.withImage { styleImage in
-            output.withUnsafeMutableBufferPointer { out in
-                (mask ?? []).withUnsafeBufferPointer { maskBytes in
-                    options.mask = mask == nil ? nil : maskBytes.baseAddress
-                    options.mask_stride = Int(rect.width)
-                    return stylize(contentImage, styleImage, 1, &options, progressCallback, nil,
-                                   out.baseAddress, content.stride)
+        style.withImage { first in
+            (style2 ?? style).withImage { second in
+                let styles = style2 == nil ? [first.pointee] : [first.pointee, second.pointee]
+                return output.withUnsafeMutableBufferPointer { out in
+                    (mask ?? []).withUnsafeBufferPointer { maskBytes in
+                        blend.withUnsafeBufferPointer { weights in
+                            options.mask = mask == nil ? nil : maskBytes.baseAddress
+                            options.mask_stride = Int(rect.width)
+                            options.style_blend = style2 == nil ? nil : weights.baseAddress
+                            return stylize(contentImage, styles, Int32(styles.count), &options, progressCallback, nil,
+                                           out.baseAddress, content.stride)
+                        }
+                    }
                 }
             }
         }
@@ -223,6 +245,9 @@ let paramDefs: [(GimpPDBArgType, String, String)] = [
     (GIMP_PDB_INT32, "style-drawable", "ID of an open drawable to use as the style instead of style-file, or -1"),
     (GIMP_PDB_FLOAT, "style-scale", "Style image size relative to the detail size, > 0 and <= 8: smaller gives finer strokes (default 1)"),
     (GIMP_PDB_INT32, "scales", "Coarse-to-fine levels, 1 to 8: 1 optimises at the detail size only (default 3)"),
+    (GIMP_PDB_STRING, "style2-file", "A second style image mixed with the first, or \"\" for none"),
+    (GIMP_PDB_FLOAT, "style-blend", "Weight of the first style against style2-file, 0 to 1 (default 0.5)"),
+    (GIMP_PDB_INT32, "max-memory", "Working-memory budget in MiB; larger images are processed in tiles; 0 = no budget (default 0)"),
 ]
 
 let blurb = "Repaint the layer in the style of another image (neural style transfer)"
@@ -234,7 +259,7 @@ match the style image (style loss). With a selection only its bounding box is \
 processed and the result is blended by the selection mask. Runs at `size` px \
 (longest side) and scales the result to the layer. Needs the installed \
 libstylize and its VGG model ($STYLIZE_MODEL or <prefix>/share/stylize/vgg16.safetensors). \
-Script-Fu: (plug-in-stylize RUN-NONINTERACTIVE image drawable "style.jpg" 300 512 1e-4 0 1.0 0 -1 1.0 3)
+Script-Fu: (plug-in-stylize RUN-NONINTERACTIVE image drawable "style.jpg" 300 512 1e-4 0 1.0 0 -1 1.0 3 "" 0.5 0)
 """
 
 /// C strings GIMP keeps for the life of the process.
@@ -289,6 +314,9 @@ func run(_ name: UnsafePointer<gchar>?, _ nparams: gint, _ params: UnsafePointer
             if nparams > 10 { values.style_drawable = params[10].data.d_int32 }
             if nparams > 11 { values.style_scale = params[11].data.d_float }
             if nparams > 12 { values.scales = params[12].data.d_int32 }
+            if nparams > 13 { values.style2File = params[13].data.d_string.map { String(cString: $0) } ?? "" }
+            if nparams > 14 { values.style_blend = params[14].data.d_float }
+            if nparams > 15 { values.max_memory_mb = params[15].data.d_int32 }
         }
         // (gimp_set_data/gimp_get_data are macros for these.)
         _ = gimp_procedural_db_set_data(procName, &values, guint32(MemoryLayout<StylizeGimpValues>.size))

@@ -18,6 +18,7 @@ IMAGES="${STYLIZE_IMAGES:-$HERE/../../../shared/images}"
 [ -d "$IMAGES" ] || IMAGES=/work/shared/images
 CONTENT="$IMAGES/tiny_content_64.png"
 STYLE="$IMAGES/tiny_style_64.png"
+STYLE2="$IMAGES/style_great_wave_hokusai.jpg"
 : "${STYLIZE_MODEL:?set STYLIZE_MODEL to the VGG model file}"
 export STYLIZE_MODEL
 
@@ -69,7 +70,7 @@ gimp_batch() { # LOGNAME SCHEME...
 
 # Number of differing pixels (ImageMagick prints it on stderr).
 diff_pixels() { compare -metric AE "$1" "$2" null: 2>&1 | sed 's/ .*//' ; }
-P="(plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 5 64 1e-4 0 1.0 0 -1 1.0 3)"
+P="(plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 5 64 1e-4 0 1.0 0 -1 1.0 3 \"\" 0.5 0)"
 load="(img (car (gimp-file-load RUN-NONINTERACTIVE \"$CONTENT\" \"$CONTENT\"))) (drw (car (gimp-image-get-active-drawable img)))"
 save() { echo "(gimp-file-save RUN-NONINTERACTIVE img drw \"$WORK/$1\" \"$1\")"; }
 
@@ -81,13 +82,15 @@ gimp_batch headless \
     "(let* ($load) (gimp-layer-add-alpha drw) (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 0 0 24 64) (gimp-drawable-edit-clear drw) (gimp-selection-none img) $(save in_alpha.png) $P $(save out_alpha.png))" \
     "(let* ($load) (gimp-image-convert-grayscale img) (gimp-image-convert-precision img PRECISION-U16-GAMMA) $(save in_grey16.png) $P $(save out_grey16.png))" \
     "(let* ($load) (gimp-image-select-ellipse img CHANNEL-OP-REPLACE 12 12 40 40) (gimp-selection-feather img 6) $P $(save out_ellipse.png))" \
-    "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 5 64 1e-4 1 1.0 0 -1 1.0 3) $(save out_luminance.png))" \
-    "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 5 64 1e-4 0 1.0 0 -1 0.5 1) $(save out_scale.png))" \
-    "(let* ($load) (plug-in-stylize RUN-WITH-LAST-VALS img drw \"\" 0 0 0 0 0 0 0 0 0) $(save out_last.png))" \
-    "(let* ($load (top (car (gimp-layer-new img 64 64 RGBA-IMAGE \"top\" 100 LAYER-MODE-NORMAL)))) (gimp-image-insert-layer img top 0 0) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 5 64 1e-4 0 1.0 0 -1 1.0 3) (gimp-image-remove-layer img top) $(save out_lower.png))"
+    "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 5 64 1e-4 1 1.0 0 -1 1.0 3 \"\" 0.5 0) $(save out_luminance.png))" \
+    "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 5 64 1e-4 0 1.0 0 -1 0.5 1 \"\" 0.5 0) $(save out_scale.png))" \
+    "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 5 64 1e-4 0 1.0 0 -1 1.0 3 \"$STYLE2\" 1.0 0) $(save out_blend1.png))" \
+    "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 5 64 1e-4 0 1.0 0 -1 1.0 3 \"$STYLE2\" 0.5 0) $(save out_blend5.png))" \
+    "(let* ($load) (plug-in-stylize RUN-WITH-LAST-VALS img drw \"\" 0 0 0 0 0 0 0 0 0 \"\" 0 0) $(save out_last.png))" \
+    "(let* ($load (top (car (gimp-layer-new img 64 64 RGBA-IMAGE \"top\" 100 LAYER-MODE-NORMAL)))) (gimp-image-insert-layer img top 0 0) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 5 64 1e-4 0 1.0 0 -1 1.0 3 \"\" 0.5 0) (gimp-image-remove-layer img top) $(save out_lower.png))"
 H="$WORK/headless"
 
-if grep -q "PROC-BLURB .*style transfer.* NPARAMS 13" "$H.out" "$H.err"; then pass "procedure registered (blurb, 13 parameters)"
+if grep -q "PROC-BLURB .*style transfer.* NPARAMS 16" "$H.out" "$H.err"; then pass "procedure registered (blurb, 16 parameters)"
 else fail "procedure registered" "no PDB entry; see $H.err"; fi
 
 check_differs() { # NAME OUT IN
@@ -97,6 +100,12 @@ check_differs() { # NAME OUT IN
     else fail "$1" "only '$n' pixels differ from the input"; return 1; fi
 }
 check_differs "RGB output differs from input" out_rgb.png "$CONTENT"
+# A second style with blend 1 has no weight: the single-style pixels; blend 0.5 differs.
+if [ -s "$WORK/out_blend1.png" ] && [ -s "$WORK/out_blend5.png" ] \
+    && [ "$(diff_pixels "$WORK/out_rgb.png" "$WORK/out_blend1.png")" = 0 ] \
+    && [ "$(diff_pixels "$WORK/out_rgb.png" "$WORK/out_blend5.png" | sed 's/\..*//')" -gt 1000 ] 2>/dev/null; then
+    pass "second style: blend 1 equals one style, blend 0.5 differs"
+else fail "second style" "out_blend1/out_blend5 missing or wrong (see $H.err)"; fi
 # Style scale 0.5 with one scale: another result than the default run.
 if [ -s "$WORK/out_scale.png" ] && [ "$(diff_pixels "$WORK/out_rgb.png" "$WORK/out_scale.png" | sed 's/\..*//')" -gt 1000 ] 2>/dev/null; then
     pass "style-scale 0.5 and scales 1 change the result"
@@ -163,20 +172,23 @@ check_differs "a lower layer of a two-layer image" out_lower.png "$CONTENT"
 # --- errors: a missing style file and a file that is not an image ---
 echo "not an image" >"$WORK/not-an-image.jpg"
 gimp_batch errors \
-    "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$WORK/missing.jpg\" 5 64 1e-4 0 1.0 0 -1 1.0 3))" \
-    "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$WORK/not-an-image.jpg\" 5 64 1e-4 0 1.0 0 -1 1.0 3))" \
-    "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 0 64 1e-4 0 1.0 0 -1 1.0 3))"
+    "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$WORK/missing.jpg\" 5 64 1e-4 0 1.0 0 -1 1.0 3 \"\" 0.5 0))" \
+    "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$WORK/not-an-image.jpg\" 5 64 1e-4 0 1.0 0 -1 1.0 3 \"\" 0.5 0))" \
+    "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 0 64 1e-4 0 1.0 0 -1 1.0 3 \"\" 0.5 0))" \
+    "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 5 64 1e-4 0 1.0 0 -1 1.0 3 \"\" 0.5 1))"
 E="$WORK/errors.err"
 # Script-Fu reports each as "batch command experienced an execution error:"
 # followed by "Error: Procedure execution of plug-in-stylize failed: MESSAGE".
 n_err="$(grep -c "batch command experienced an execution error" "$E")"
-[ "$n_err" = 3 ] && pass "three bad calls, three execution errors" || fail "execution errors" "$n_err of 3 (see $E)"
+[ "$n_err" = 4 ] && pass "four bad calls, four execution errors" || fail "execution errors" "$n_err of 4 (see $E)"
 if grep -q "plug-in-stylize failed: Style image '.*missing.jpg' does not exist" "$E"; then pass "bad style path: execution error naming the file"
 else fail "bad style path" "no execution error naming missing.jpg on stderr (see $E)"; fi
 if grep -q "plug-in-stylize failed: Could not open style image '.*not-an-image.jpg'" "$E"; then pass "non-image style file: execution error"
 else fail "non-image style file" "no execution error naming not-an-image.jpg (see $E)"; fi
 if grep -q "plug-in-stylize failed: iterations must be at least 1" "$E"; then pass "iterations 0: execution error"
 else fail "iterations 0" "no execution error about iterations (see $E)"; fi
+if grep -q "plug-in-stylize failed: .*max memory .* is too small" "$E"; then pass "max-memory 1 MiB: execution error naming the budget"
+else fail "max-memory 1 MiB" "no execution error about the memory budget (see $E)"; fi
 if grep -qiE "crashed|segmentation|wire read error" "$E"; then fail "no crash on errors" "$(grep -iE 'crashed|segmentation|wire' "$E" | head -1)"
 else pass "no plug-in crash on bad input"; fi
 
@@ -192,7 +204,7 @@ echo 'gtk-enable-tooltips = 0' >"$WORK/gtkrc"
 # and OK (Alt+O) runs with them. A second dialog gets Reset (Alt+R) then OK:
 # the defaults have no style file, so that run must fail asking for one.
 DISPLAY="$DISP" GTK2_RC_FILES="$WORK/gtkrc" timeout 300 gimp-console -i -d -f \
-    -b "(let* ($load) $P (plug-in-stylize RUN-INTERACTIVE img drw \"\" 0 0 0 0 0 0 0 0 0) $(save out_gui.png) (plug-in-stylize RUN-INTERACTIVE img drw \"\" 0 0 0 0 0 0 0 0 0) $(save out_reset.png))" \
+    -b "(let* ($load) $P (plug-in-stylize RUN-INTERACTIVE img drw \"\" 0 0 0 0 0 0 0 0 0 \"\" 0 0) $(save out_gui.png) (plug-in-stylize RUN-INTERACTIVE img drw \"\" 0 0 0 0 0 0 0 0 0 \"\" 0 0) $(save out_reset.png))" \
     -b '(gimp-quit 0)' >"$WORK/gui.out" 2>"$WORK/gui.err" &
 GUI_PID=$!
 find_dialog() { # waits for a window titled like the dialog

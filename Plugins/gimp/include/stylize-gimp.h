@@ -23,6 +23,9 @@ typedef struct StylizeGimpValues {
     int32_t style_drawable;  /* an open layer as the style instead of the file; -1 = none */
     double  style_scale;     /* style image size relative to the detail size (brush strokes) */
     int32_t scales;          /* coarse-to-fine levels, 1 = the detail size only */
+    char    style2_file[STYLIZE_GIMP_PATH_MAX]; /* a second style mixed in; "" = none */
+    double  style_blend;     /* weight of the first style against the second, 0..1 */
+    int32_t max_memory_mb;   /* working-memory budget in MiB (bigger runs go in tiles); 0 = none */
 } StylizeGimpValues;
 
 /* Defaults of the engine (stylize_options_init), filled by the plug-in. */
