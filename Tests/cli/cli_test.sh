@@ -30,6 +30,10 @@ awk "BEGIN{exit !($diff > 2)}" && ok "output differs from the content (mean abs 
 "$BIN" "$C" "$S" -o "$T/again.png" $FAST && cmp -s "$T/out.png" "$T/again.png" && ok "same seed, identical file" || bad "same seed, identical file"
 "$BIN" "$C" "$S" -o "$T/seed.png" $FAST --init noise --seed 7 >/dev/null && "$BIN" "$C" "$S" -o "$T/seed2.png" $FAST --init noise --seed 8 \
     && ! cmp -s "$T/seed.png" "$T/seed2.png" && ok "another seed, another result" || bad "another seed, another result"
+# --init-image: starting from another picture gives another result than starting from the content.
+"$BIN" "$C" "$S" -o "$T/init.png" $FAST --init-image "$S" \
+    && awk "BEGIN{exit !($(vips subtract "$T/init.png" "$T/out.png" "$T/di.v" && vips abs "$T/di.v" "$T/ai.v" && vips avg "$T/ai.v") > 2)}" \
+    && ok "--init-image changes the starting point" || bad "--init-image changes the starting point"
 "$BIN" reconstruct "$C" --layer relu2_1 -o "$T/rec.png" $FAST && [ -s "$T/rec.png" ] && ok "reconstruct" || bad "reconstruct"
 "$BIN" texture "$S" --layers relu1_1,relu2_1 -o "$T/tex.png" $FAST && [ -s "$T/tex.png" ] && ok "texture" || bad "texture"
 "$BIN" "$C" "$S" -o "$T/log.png" $FAST --log "$T/log.json" --save-every 1 \
