@@ -33,8 +33,13 @@ let package = Package(
             linkerSettings: [.linkedLibrary("vips"), .linkedLibrary("gobject-2.0"), .linkedLibrary("glib-2.0")]
         ),
         .target(
+            // Finding and reading the model file, shared by the C ABI and the CLI.
+            name: "ModelStore",
+            dependencies: ["StyleTransfer"]
+        ),
+        .target(
             name: "Stylize",
-            dependencies: ["StyleTransfer"],
+            dependencies: ["StyleTransfer", "ModelStore"],
             exclude: ["CHeader", "stylize.pc.in", "build-lib.sh", "stylize.map"],
             // The C declarations of include/stylize.h, imported as module StylizeCHeader.
             swiftSettings: [.unsafeFlags(["-I", Context.packageDirectory + "/Sources/Stylize/CHeader"])]
@@ -42,7 +47,7 @@ let package = Package(
         .executableTarget(
             name: "StylizeCLI",
             dependencies: [
-                "StyleTransfer", "CVipsShim", "COpenBLAS",
+                "StyleTransfer", "ModelStore", "CVipsShim", "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,5 +1,6 @@
 import Foundation
 import StylizeCHeader
+import ModelStore
 import StyleTransfer
 
 /// An opened model: the engine's immutable network, shared by every thread
@@ -15,8 +16,6 @@ final class ModelHandle: @unchecked Sendable {
 }
 
 enum ModelLookup {
-    static let fileName = "vgg16.safetensors"
-
     /// `<libdir>/../share/stylize/vgg16.safetensors`, libdir being the folder
     /// of the loaded libstylize.so (found with dladdr on one of its functions).
     static var besideLibrary: String? {
@@ -25,42 +24,17 @@ enum ModelLookup {
         guard dladdr(unsafeBitCast(symbol, to: UnsafeRawPointer.self), &info) != 0,
               let file = info.dli_fname else { return nil }
         let libdir = URL(fileURLWithPath: String(cString: file)).deletingLastPathComponent()
-        return libdir.deletingLastPathComponent().appendingPathComponent("share/stylize/\(fileName)").standardizedFileURL.path
+        return libdir.deletingLastPathComponent().appendingPathComponent("share/stylize/\(ModelStore.fileName)").standardizedFileURL.path
     }
 
-    /// The file to open for `path` (NULL = default lookup) and how it was found.
-    static func locate(_ path: String?) throws -> (path: String, foundBy: String) {
-        if let path { return (path, "the given path") }
-        if let env = ProcessInfo.processInfo.environment["STYLIZE_MODEL"], !env.isEmpty {
-            return (env, "$STYLIZE_MODEL")
-        }
-        let candidates = [besideLibrary, "/usr/local/share/stylize/\(fileName)"].compactMap { $0 }
-        if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) {
-            return (found, "the installed model")
-        }
-        throw ABIError.model("no model found (looked at $STYLIZE_MODEL, which is unset, then \(candidates.joined(separator: ", "))); "
-            + "run ./install.sh from the Stylize sources to install the default VGG16 weights, or make a model with "
-            + "`stylize model import FILE.onnx -o FILE.safetensors` and set STYLIZE_MODEL or the model path")
-    }
-
-    /// Reads and checks the model file; builds the network once.
+    /// Opens `path` (NULL = the default lookup) and builds the network once.
     static func open(_ path: String?) throws -> ModelHandle {
-        let (file, foundBy) = try locate(path)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
-            throw ABIError.model("model file '\(file)' (from \(foundBy)) does not exist; run ./install.sh or "
-                + "`stylize model import FILE.onnx -o FILE.safetensors`")
-        }
-        guard !isDirectory.boolValue, let data = FileManager.default.contents(atPath: file) else {
-            throw ABIError.model("model file '\(file)' (from \(foundBy)) cannot be read")
-        }
-        let weights: ModelWeights
         do {
-            weights = try ModelWeights(safetensors: [UInt8](data))
-        } catch {
-            throw ABIError.model("model file '\(file)' (from \(foundBy)): \(error); "
-                + "import a VGG16/VGG19 with `stylize model import`")
+            let installed = [besideLibrary, "/usr/local/share/stylize/\(ModelStore.fileName)"].compactMap { $0 }
+            let (file, foundBy) = try ModelStore.locate(path, explicitName: "the given path", installed: installed)
+            return ModelHandle(transfer: StyleTransfer(weights: try ModelStore.load(file, foundBy: foundBy)), path: file)
+        } catch let failure as ModelStore.Failure {
+            throw ABIError.model(failure.description)
         }
-        return ModelHandle(transfer: StyleTransfer(weights: weights), path: file)
     }
 }
