@@ -39,14 +39,7 @@ struct ModelCommand: ParsableCommand {
                     throw CLIError("\(input): \(error)")
                 }
                 try checkOutputPath(output, inputs: [input])
-                let temp = output + ".tmp-\(getpid())"
-                guard FileManager.default.createFile(atPath: temp, contents: Data(try weights.safetensors())) else {
-                    throw CLIError("\(output): cannot write")
-                }
-                guard rename(temp, output) == 0 else {
-                    unlink(temp)
-                    throw CLIError("\(output): cannot move the file into place")
-                }
+                try writeAtomically(Data(try weights.safetensors()), to: output)
                 print("imported \(weights.topology.rawValue) (\(weights.convs.count) convolutions, \(weights.convention.rawValue) convention) from \(input) to \(output)")
             }
         }

@@ -50,13 +50,6 @@ final class ProgressReporter {
     func writeLog() throws {
         guard let logPath else { return }
         let data = try JSONSerialization.data(withJSONObject: ["iterations": entries], options: [.prettyPrinted, .sortedKeys])
-        let temp = logPath + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: temp, contents: data) else {
-            throw CLIError("\(logPath): cannot write the log")
-        }
-        guard rename(temp, logPath) == 0 else {
-            unlink(temp)
-            throw CLIError("\(logPath): cannot move the log into place")
-        }
+        try writeAtomically(data, to: logPath)
     }
 }

@@ -138,6 +138,16 @@ func runAndSave(content: ImageFile?, styles: [ImageFile], inputPaths: [String], 
     try reporter.writeLog()
 }
 
+/// Temporary file beside the target, then rename: readers never see half a file.
+func writeAtomically(_ data: Data, to path: String) throws {
+    let temp = path + ".tmp-\(getpid())"
+    guard FileManager.default.createFile(atPath: temp, contents: data) else { throw CLIError("\(path): cannot write") }
+    guard rename(temp, path) == 0 else {
+        unlink(temp)
+        throw CLIError("\(path): cannot move into place")
+    }
+}
+
 /// Refuses to write over an input file or into a missing directory.
 func checkOutputPath(_ output: String, inputs: [String]) throws {
     let url = URL(fileURLWithPath: output).standardizedFileURL

@@ -206,16 +206,6 @@ final class StudyRunner {
     static func load(_ path: String) throws -> Image { try ImageFile.load(path).image }
 }
 
-/// Temporary file beside the target, then rename: readers never see half a file.
-func writeAtomically(_ data: Data, to path: String) throws {
-    let temp = path + ".tmp-\(getpid())"
-    guard FileManager.default.createFile(atPath: temp, contents: data) else { throw CLIError("\(path): cannot write") }
-    guard rename(temp, path) == 0 else {
-        unlink(temp)
-        throw CLIError("\(path): cannot move into place")
-    }
-}
-
 /// A contact sheet composed by libvips (see sheet_shim.c).
 struct ContactSheet {
     struct Cell {
