@@ -1,3 +1,5 @@
+import Dispatch
+
 /// The VGG feature extractor: conv/relu/pool layers named as in the papers
 /// (conv1_1, relu1_1, ..., pool1, ...), evaluated only up to the deepest layer
 /// a run needs. Immutable after init, so one network serves many threads.
@@ -67,6 +69,37 @@ public final class FeatureNetwork: @unchecked Sendable {
 
         /// The activation a loss on layer i sees.
         public func activation(_ i: Int) -> FeatureMap { preActivation[i] ?? outputs[i] }
+
+        /// When set, forward and backward add each layer's seconds into it
+        /// (`stylize bench --profile`).
+        public var profile: LayerProfile?
+    }
+
+    /// Seconds spent per layer, summed over the passes that recorded into it.
+    /// `backward[i]` includes the losses evaluated at layer i's output.
+    public final class LayerProfile {
+        public var forward: [Double]
+        public var backward: [Double]
+        public var passes = 0
+        init(layers: Int) {
+            forward = Array(repeating: 0, count: layers)
+            backward = Array(repeating: 0, count: layers)
+        }
+    }
+
+    public func startProfiling(_ pass: Pass) -> LayerProfile {
+        let p = LayerProfile(layers: pass.depth)
+        pass.profile = p
+        return p
+    }
+
+    /// Runs `body`, adding its seconds to `slot` when profiling.
+    @inline(__always)
+    private func timed(_ profile: LayerProfile?, _ body: () -> Void, into slot: (LayerProfile, Double) -> Void) {
+        guard let profile else { body(); return }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        body()
+        slot(profile, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
     }
 
     /// Allocates a pass through layer `last` (inclusive) for an image size.
@@ -114,17 +147,20 @@ public final class FeatureNetwork: @unchecked Sendable {
         }
         var current = pass.input
         for i in 0..<pass.depth {
-            switch layers[i].kind {
-            case .conv(let conv):
-                conv.forward(current, into: pass.outputs[i])
-                if let copy = pass.preActivation[i] { copy.copy(from: pass.outputs[i]) }
-            case .relu:
-                ReLU.forward(pass.outputs[i])
-            case .pool:
-                Pool2x2.forward(current, into: pass.outputs[i], mode: pooling)
-            }
+            timed(pass.profile, {
+                switch layers[i].kind {
+                case .conv(let conv):
+                    conv.forward(current, into: pass.outputs[i])
+                    if let copy = pass.preActivation[i] { copy.copy(from: pass.outputs[i]) }
+                case .relu:
+                    ReLU.forward(pass.outputs[i])
+                case .pool:
+                    Pool2x2.forward(current, into: pass.outputs[i], mode: pooling)
+                }
+            }, into: { $0.forward[i] += $1 })
             current = pass.outputs[i]
         }
+        pass.profile?.passes += 1
     }
 
     /// Backpropagates to the pixels. `addLossGradient(i, g)` is called when the
@@ -134,20 +170,20 @@ public final class FeatureNetwork: @unchecked Sendable {
         let last = pass.outputs[pass.depth - 1]
         var g = FeatureMap(channels: last.channels, height: last.height, width: last.width)
         for i in stride(from: pass.depth - 1, through: 0, by: -1) {
-            switch layers[i].kind {
-            case .relu:
+            timed(pass.profile, {
                 addLossGradient(i, g)
-                ReLU.backward(g, output: pass.outputs[i])
-            case .conv(let conv):
-                addLossGradient(i, g)
-                conv.backward(g, into: pass.inputGradients[i]!)
-                g = pass.inputGradients[i]!
-            case .pool:
-                addLossGradient(i, g)
-                let input = i == 0 ? pass.input : pass.outputs[i - 1]
-                Pool2x2.backward(g, input: input, into: pass.inputGradients[i]!, mode: pooling)
-                g = pass.inputGradients[i]!
-            }
+                switch layers[i].kind {
+                case .relu:
+                    ReLU.backward(g, output: pass.outputs[i])
+                case .conv(let conv):
+                    conv.backward(g, into: pass.inputGradients[i]!)
+                    g = pass.inputGradients[i]!
+                case .pool:
+                    let input = i == 0 ? pass.input : pass.outputs[i - 1]
+                    Pool2x2.backward(g, input: input, into: pass.inputGradients[i]!, mode: pooling)
+                    g = pass.inputGradients[i]!
+                }
+            }, into: { $0.backward[i] += $1 })
         }
         // Through the input affine map back to RGB pixels.
         let (source, _, scale) = convention.affine

@@ -85,6 +85,9 @@ public final class TransferObjective {
         tvWeight = options.tvWeight
     }
 
+    /// From now on, every evaluation adds its per-layer seconds into the result.
+    public func startProfiling() -> FeatureNetwork.LayerProfile { network.startProfiling(pass) }
+
     /// Loss terms and dLoss/dpixels at `pixels` (planar RGB 0-255).
     public func evaluate(_ pixels: [Float]) -> (LossTerms, [Float]) {
         evaluations += 1

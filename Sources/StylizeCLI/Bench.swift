@@ -22,6 +22,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Model file (default: $STYLIZE_MODEL, then the installed VGG16).")
     var model: String?
 
+    @Flag(help: "After each size's table row, print milliseconds per layer (forward, and backward with the losses at that layer).")
+    var profile = false
+
     @Option(help: "CONTENT,STYLE: instead of timing, run 100 iterations of L-BFGS and of Adam at the first size and print the loss at 0, 25, 50 and 100 with wall time.")
     var convergence: String?
 
@@ -59,6 +62,7 @@ struct Bench: ParsableCommand {
                                                   styles: [style], options: options)
                 let x = noise().pixels
                 for _ in 0..<2 { _ = objective.evaluate(x) }  // warm-up: page faults, thread pools
+                let layerTimes = profile ? objective.startProfiling() : nil
                 var times: [Double] = []
                 for _ in 0..<repeats {
                     let t0 = Date()
@@ -74,8 +78,22 @@ struct Bench: ParsableCommand {
                 print(String(format: "| %d | %.3f [%.3f-%.3f] | %.3f | %.1f | %.1f | %.0f%% | %.0f |",
                              s, median, times.first!, times.last!, forward, flop / 1e9, flop / median / 1e9,
                              100 * flop / median / 1e9 / sgemm, rss))
+                if let layerTimes { printProfile(layerTimes, network: network) }
             }
         }
+    }
+
+    /// Per-layer milliseconds per evaluation, as an indented table under the size's row.
+    func printProfile(_ p: FeatureNetwork.LayerProfile, network: FeatureNetwork) {
+        let n = Double(max(1, p.passes))
+        print("")
+        print("| layer | forward ms | backward ms (with losses) |")
+        print("|---|---|---|")
+        for i in p.forward.indices {
+            print(String(format: "| %@ | %.1f | %.1f |", network.layers[i].name, 1e3 * p.forward[i] / n, 1e3 * p.backward[i] / n))
+        }
+        print(String(format: "| total | %.1f | %.1f |", 1e3 * p.forward.reduce(0, +) / n, 1e3 * p.backward.reduce(0, +) / n))
+        print("")
     }
 
     func runConvergence(_ files: String, network: FeatureNetwork, size: Int) throws {
