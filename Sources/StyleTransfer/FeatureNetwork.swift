@@ -16,7 +16,8 @@ public final class FeatureNetwork: @unchecked Sendable {
     public let pooling: PoolingMode
     public let layers: [Layer]
 
-    public init(weights: ModelWeights, pooling: PoolingMode = .max) {
+    /// `useWinograd: false` runs every convolution directly (the reference for tests).
+    public init(weights: ModelWeights, pooling: PoolingMode = .max, useWinograd: Bool = true) {
         topology = weights.topology
         convention = weights.convention
         self.pooling = pooling
@@ -26,7 +27,8 @@ public final class FeatureNetwork: @unchecked Sendable {
             for i in 1...n {
                 let w = conv.next()!
                 layers.append(Layer(name: "conv\(b + 1)_\(i)", kind: .conv(Conv3x3(
-                    weight: w.weight, bias: w.bias, inChannels: w.inChannels, outChannels: w.outChannels))))
+                    weight: w.weight, bias: w.bias, inChannels: w.inChannels, outChannels: w.outChannels,
+                    useWinograd: useWinograd))))
                 layers.append(Layer(name: "relu\(b + 1)_\(i)", kind: .relu))
             }
             layers.append(Layer(name: "pool\(b + 1)", kind: .pool))
@@ -169,14 +171,27 @@ public final class FeatureNetwork: @unchecked Sendable {
     public func backward(_ pass: Pass, addLossGradient: (Int, FeatureMap) -> Void) -> [Float] {
         let last = pass.outputs[pass.depth - 1]
         var g = FeatureMap(channels: last.channels, height: last.height, width: last.width)
+        // A ReLU right after a conv is not a pass of its own: the conv's backward
+        // applies its mask while reading g (`pendingReLU`).
+        var pendingReLU: FeatureMap?
         for i in stride(from: pass.depth - 1, through: 0, by: -1) {
             timed(pass.profile, {
+                if let mask = pendingReLU, pass.preActivation[i] != nil {
+                    // A loss on the conv's own output adds gradient that must not be masked.
+                    ReLU.backward(g, output: mask)
+                    pendingReLU = nil
+                }
                 addLossGradient(i, g)
                 switch layers[i].kind {
                 case .relu:
-                    ReLU.backward(g, output: pass.outputs[i])
+                    if i > 0, case .conv = layers[i - 1].kind {
+                        pendingReLU = pass.outputs[i]
+                    } else {
+                        ReLU.backward(g, output: pass.outputs[i])
+                    }
                 case .conv(let conv):
-                    conv.backward(g, into: pass.inputGradients[i]!)
+                    conv.backward(g, into: pass.inputGradients[i]!, reluOutput: pendingReLU)
+                    pendingReLU = nil
                     g = pass.inputGradients[i]!
                 case .pool:
                     let input = i == 0 ? pass.input : pass.outputs[i - 1]

@@ -21,7 +21,7 @@ public final class Conv3x3: @unchecked Sendable {
     /// used with a small im2col so the GEMM's K is 27 instead of 3.
     private let flat: [Float]
     private var usesIm2col: Bool { inChannels < 16 }
-    /// Winograd F(2x2,3x3) for the rest (every VGG conv but conv1_1), when enabled.
+    /// Winograd F(4x4,3x3) for the rest (every VGG conv but conv1_1), when enabled.
     private let winograd: Winograd?
     public let bias: [Float]
 
@@ -77,7 +77,7 @@ public final class Conv3x3: @unchecked Sendable {
         precondition(x.channels == inChannels && y.channels == outChannels)
         precondition(x.height == y.height && x.width == y.width)
         if let winograd {
-            winograd.run(x, into: y, bias: bias, gradient: false)
+            winograd.forward(x, into: y, bias: bias)
             return
         }
         let rs = x.rowStride, ps = x.planeStride
@@ -110,12 +110,16 @@ public final class Conv3x3: @unchecked Sendable {
     }
 
     /// `dy`'s border must be zero (layers keep it so); `dx` is overwritten.
-    public func backward(_ dy: FeatureMap, into dx: FeatureMap) {
+    /// With `reluOutput`, the ReLU that follows this conv is folded in: dy is
+    /// first masked by reluOutput > 0 (while being read on the Winograd path,
+    /// in place on dy on the others).
+    public func backward(_ dy: FeatureMap, into dx: FeatureMap, reluOutput: FeatureMap? = nil) {
         precondition(dy.channels == outChannels && dx.channels == inChannels)
         if let winograd {
-            winograd.run(dy, into: dx, bias: nil, gradient: true)
+            winograd.backward(dy, mask: reluOutput, into: dx)
             return
         }
+        if let reluOutput { ReLU.backward(dy, output: reluOutput) }
         let rs = dy.rowStride, ps = dy.planeStride
         let n = (dy.height - 1) * rs + dy.width
         let start = rs + 1

@@ -37,24 +37,27 @@ public enum Pool2x2 {
           for c in channels {
             (dx.data + c * dx.planeStride).update(repeating: 0, count: dx.planeStride)
             for i in 0..<dy.height {
+                // Indices are clamped only for a one-pixel side (then both cells are one,
+                // and the += below adds the gradient once, the other term being zero).
                 let r0 = x.index(c, min(2 * i, x.height - 1), 0)
                 let r1 = x.index(c, min(2 * i + 1, x.height - 1), 0)
                 let g = dy.data + dy.index(c, i, 0)
+                let a0 = x.data + r0, a1 = x.data + r1, d0 = dx.data + r0, d1 = dx.data + r1
                 for j in 0..<dy.width {
                     let j0 = min(2 * j, x.width - 1), j1 = min(2 * j + 1, x.width - 1)
-                    // The four window cells as indices into the padded planes.
-                    let cells = (r0 + j0, r0 + j1, r1 + j0, r1 + j1)
                     switch mode {
                     case .max:
-                        var best = cells.0
-                        if x.data[cells.1] > x.data[best] { best = cells.1 }
-                        if x.data[cells.2] > x.data[best] { best = cells.2 }
-                        if x.data[cells.3] > x.data[best] { best = cells.3 }
-                        dx.data[best] += g[j]
+                        // Branch-free: the first cell equal to the maximum takes the gradient.
+                        let v0 = a0[j0], v1 = a0[j1], v2 = a1[j0], v3 = a1[j1]
+                        let m = max(max(v0, v1), max(v2, v3))
+                        let t0 = v0 == m, t1 = !t0 && v1 == m, t2 = !t0 && !t1 && v2 == m
+                        let t3 = !(t0 || t1 || t2)
+                        d0[j0] += t0 ? g[j] : 0; d0[j1] += t1 ? g[j] : 0
+                        d1[j0] += t2 ? g[j] : 0; d1[j1] += t3 ? g[j] : 0
                     case .average:
                         let q = 0.25 * g[j]
-                        dx.data[cells.0] += q; dx.data[cells.1] += q
-                        dx.data[cells.2] += q; dx.data[cells.3] += q
+                        d0[j0] += q; d0[j1] += q
+                        d1[j0] += q; d1[j1] += q
                     }
                 }
             }

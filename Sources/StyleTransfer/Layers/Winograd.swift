@@ -1,40 +1,47 @@
 import COpenBLAS
 
-/// Winograd F(2x2, 3x3) convolution (Lavin & Gray 2016) over padded feature maps.
+/// Winograd F(4x4, 3x3) convolution (Lavin & Gray 2016) over padded feature maps.
 ///
 ///   Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A
 ///
-/// for each 4x4 input tile d and 3x3 kernel g, giving a 2x2 output tile with
-/// 16 multiplications instead of 36. Summed over input channels, the
-/// elementwise product becomes 16 GEMMs (one per transform position ξ):
+/// for each 6x6 input tile d and 3x3 kernel g, giving a 4x4 output tile with
+/// 36 multiplications instead of 144. Summed over input channels, the
+/// elementwise product becomes 36 GEMMs (one per transform position ξ):
 ///   M[ξ] (Cout x tiles) = U[ξ] (Cout x Cin) · V[ξ] (Cin x tiles)
-/// so the GEMM work is 2.25x smaller than the direct convolution's.
+/// so the GEMM work is 4x smaller than the direct convolution's.
 ///
-/// The input gradient is a convolution of dy with the kernels flipped and
-/// their channels swapped. Since G·flip(g) = S·G·g with S swapping rows 0 and 3,
-/// that convolution reuses U transposed, with ξ's rows and columns swapped by S.
+/// The input gradient is the adjoint of the same linear map, with the same U:
+///   dX = Σ_tiles B [ Uᵀ ⊙ (A dY Aᵀ) ] Bᵀ
+/// where neighbouring 6x6 tiles of dX overlap by two pixels and add up.
 /// Tiles are processed in bands so the transformed data stays cache-sized.
+///
+/// The transforms are written out row-wise (over all tiles of a tile row) so
+/// the loops run over contiguous memory and vectorise.
 struct Winograd {
     let inChannels: Int
     let outChannels: Int
     /// U[ξ][o][c] = (G g_oc Gᵀ)[ξ], computed once per model load.
     let transformed: [Float]
 
+    static let tile = 4      // output pixels per tile side
+    static let alpha = 6     // input pixels per tile side (tile + 2)
+
     init(taps: [Float], inChannels: Int, outChannels: Int) {
         self.inChannels = inChannels
         self.outChannels = outChannels
         // taps are [k = 3*dy + dx][o][c]
-        var u = [Float](repeating: 0, count: 16 * outChannels * inChannels)
-        let gm: [[Float]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
+        let gm: [[Double]] = [[1.0 / 4, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
+                              [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1]]
+        var u = [Float](repeating: 0, count: 36 * outChannels * inChannels)
         for o in 0..<outChannels {
             for c in 0..<inChannels {
-                var g = [[Float]](repeating: [0, 0, 0], count: 3)
-                for k in 0..<9 { g[k / 3][k % 3] = taps[(k * outChannels + o) * inChannels + c] }
-                for a in 0..<4 {
-                    for b in 0..<4 {
-                        var s: Float = 0
+                var g = [[Double]](repeating: [0, 0, 0], count: 3)
+                for k in 0..<9 { g[k / 3][k % 3] = Double(taps[(k * outChannels + o) * inChannels + c]) }
+                for a in 0..<6 {
+                    for b in 0..<6 {
+                        var s = 0.0
                         for i in 0..<3 { for j in 0..<3 { s += gm[a][i] * g[i][j] * gm[b][j] } }
-                        u[((a * 4 + b) * outChannels + o) * inChannels + c] = s
+                        u[((a * 6 + b) * outChannels + o) * inChannels + c] = Float(s)
                     }
                 }
             }
@@ -42,64 +49,80 @@ struct Winograd {
         transformed = u
     }
 
-    /// Forward: y = conv(x) + bias. Backward (`gradient`): dx = convᵀ(dy), no bias.
-    func run(_ x: FeatureMap, into y: FeatureMap, bias: [Float]?, gradient: Bool) {
-        let cin = gradient ? outChannels : inChannels    // channels read
-        let cout = gradient ? inChannels : outChannels   // channels written
-        precondition(x.channels == cin && y.channels == cout)
-        let h = x.height, w = x.width
-        let tilesDown = (h + 1) / 2, tilesAcross = (w + 1) / 2
-        // A band of tile rows whose V and M buffers fit in ~16 MB.
-        let bandTiles = max(tilesAcross, (1 << 22) / (16 * (cin + cout)))
+    /// Tile bands: `body(firstTileRow, tileRows, v, m)` with v and m sized for
+    /// 36 x channels x tiles of the band (~32 MB together at most, one tile row at least).
+    private func forEachBand(height h: Int, tilesAcross: Int, channelsIn: Int, channelsOut: Int,
+                             _ body: (Int, Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+        let tilesDown = (h + 3) / 4
+        let bandTiles = max(tilesAcross, (1 << 23) / (36 * (channelsIn + channelsOut)))
         let bandRows = max(1, min(tilesDown, bandTiles / tilesAcross))
-        let capacity = bandRows * tilesAcross
-        let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * cin * capacity)
-        let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * cout * capacity)
+        let v = UnsafeMutablePointer<Float>.allocate(capacity: 36 * channelsIn * bandRows * tilesAcross)
+        let m = UnsafeMutablePointer<Float>.allocate(capacity: 36 * channelsOut * bandRows * tilesAcross)
         defer { v.deallocate(); m.deallocate() }
-        let swap = [3, 1, 2, 0]  // S: the row/column permutation for flipped kernels
-
         for row0 in stride(from: 0, to: tilesDown, by: bandRows) {
-            let rows = min(bandRows, tilesDown - row0)
+            body(row0, min(bandRows, tilesDown - row0), v, m)
+        }
+    }
+
+    /// y = conv(x) + bias.
+    func forward(_ x: FeatureMap, into y: FeatureMap, bias: [Float]) {
+        precondition(x.channels == inChannels && y.channels == outChannels)
+        let tilesAcross = (x.width + 3) / 4
+        forEachBand(height: x.height, tilesAcross: tilesAcross, channelsIn: inChannels, channelsOut: outChannels) { row0, rows, v, m in
             let tiles = rows * tilesAcross
             inputTransform(x, v, firstTileRow: row0, tileRows: rows, tilesAcross: tilesAcross, stride: tiles)
             transformed.withUnsafeBufferPointer { u in
-                for xi in 0..<16 {
-                    if gradient {
-                        let src = swap[xi / 4] * 4 + swap[xi % 4]
-                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(cout), Int32(tiles), Int32(cin),
-                                    1, u.baseAddress! + src * outChannels * inChannels, Int32(inChannels),
-                                    v + xi * cin * tiles, Int32(tiles), 0, m + xi * cout * tiles, Int32(tiles))
-                    } else {
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(cout), Int32(tiles), Int32(cin),
-                                    1, u.baseAddress! + xi * outChannels * inChannels, Int32(inChannels),
-                                    v + xi * cin * tiles, Int32(tiles), 0, m + xi * cout * tiles, Int32(tiles))
-                    }
+                for xi in 0..<36 {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outChannels), Int32(tiles), Int32(inChannels),
+                                1, u.baseAddress! + xi * outChannels * inChannels, Int32(inChannels),
+                                v + xi * inChannels * tiles, Int32(tiles), 0, m + xi * outChannels * tiles, Int32(tiles))
                 }
             }
             outputTransform(m, y, bias: bias, firstTileRow: row0, tileRows: rows, tilesAcross: tilesAcross, stride: tiles)
         }
     }
 
-    /// V[ξ][c][t] = (Bᵀ d B)[ξ] for the 4x4 padded-input tile d of tile t.
-    /// Written row-wise so the loops run over whole rows and vectorise:
-    /// first the row combinations Bᵀ d for a band of four rows, then the
-    /// column combinations for every tile of that tile row.
+    /// dx = convᵀ(dy ⊙ [mask > 0]) (the mask folds in the ReLU after this conv;
+    /// nil: no mask). dx is overwritten, its border left zero.
+    func backward(_ dy: FeatureMap, mask: FeatureMap?, into dx: FeatureMap) {
+        precondition(dy.channels == outChannels && dx.channels == inChannels)
+        let tilesAcross = (dy.width + 3) / 4
+        dx.zero()
+        forEachBand(height: dy.height, tilesAcross: tilesAcross, channelsIn: outChannels, channelsOut: inChannels) { row0, rows, z, w in
+            let tiles = rows * tilesAcross
+            gradientInputTransform(dy, mask: mask, z, firstTileRow: row0, tileRows: rows, tilesAcross: tilesAcross, stride: tiles)
+            transformed.withUnsafeBufferPointer { u in
+                for xi in 0..<36 {
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(inChannels), Int32(tiles), Int32(outChannels),
+                                1, u.baseAddress! + xi * outChannels * inChannels, Int32(inChannels),
+                                z + xi * outChannels * tiles, Int32(tiles), 0, w + xi * inChannels * tiles, Int32(tiles))
+                }
+            }
+            gradientOutputTransform(w, dx, firstTileRow: row0, tileRows: rows, tilesAcross: tilesAcross, stride: tiles)
+        }
+        dx.zeroBorder()  // gradient with respect to the zero padding is discarded
+    }
+
+    // MARK: forward transforms
+
+    /// V[ξ][c][t] = (Bᵀ d B)[ξ] for the 6x6 padded-input tile d of tile t:
+    /// first the row combinations Bᵀ d over six input rows, then the column
+    /// combinations for every tile of that tile row.
     private func inputTransform(_ x: FeatureMap, _ v: UnsafeMutablePointer<Float>, firstTileRow: Int,
                                 tileRows: Int, tilesAcross: Int, stride tiles: Int) {
-        let channels = x.channels, rs = x.rowStride, paddedRows = x.height + 2
-        let step = channels * tiles
-        let width = 2 * tilesAcross + 2  // columns the tiles read; may pass the padding by one
-        parallelChunks(channels, minimumChunk: 1) { range in
-            let rows = UnsafeMutablePointer<Float>.allocate(capacity: 8 * width)
-            defer { rows.deallocate() }
-            let bt = rows + 4 * width  // Bᵀ d, four rows
+        let rs = x.rowStride, paddedRows = x.height + 2
+        let step = x.channels * tiles
+        let width = 4 * tilesAcross + 2  // columns the tiles read; may pass the padding by up to three
+        parallelChunks(x.channels, minimumChunk: 1) { range in
+            let d = UnsafeMutablePointer<Float>.allocate(capacity: 12 * width)
+            defer { d.deallocate() }
+            let t = d + 6 * width  // Bᵀ d, six rows
             for c in range {
                 let plane = x.data + c * x.planeStride
                 for r in 0..<tileRows {
-                    let top = 2 * (firstTileRow + r)
-                    // The four input rows, zero past the padded plane (odd sizes).
-                    for i in 0..<4 {
-                        let dst = rows + i * width
+                    let top = 4 * (firstTileRow + r)
+                    for i in 0..<6 {  // the six input rows, zero past the padded plane
+                        let dst = d + i * width
                         if top + i < paddedRows {
                             let n = min(width, rs)
                             dst.update(from: plane + (top + i) * rs, count: n)
@@ -108,25 +131,29 @@ struct Winograd {
                             dst.update(repeating: 0, count: width)
                         }
                     }
-                    let d0 = rows, d1 = rows + width, d2 = rows + 2 * width, d3 = rows + 3 * width
-                    let t0 = bt, t1 = bt + width, t2 = bt + 2 * width, t3 = bt + 3 * width
+                    let d0 = d, d1 = d + width, d2 = d + 2 * width, d3 = d + 3 * width, d4 = d + 4 * width, d5 = d + 5 * width
+                    let t0 = t, t1 = t + width, t2 = t + 2 * width, t3 = t + 3 * width, t4 = t + 4 * width, t5 = t + 5 * width
                     for j in 0..<width {
-                        t0[j] = d0[j] - d2[j]
-                        t1[j] = d1[j] + d2[j]
-                        t2[j] = d2[j] - d1[j]
-                        t3[j] = d1[j] - d3[j]
+                        t0[j] = 4 * d0[j] - 5 * d2[j] + d4[j]
+                        t1[j] = -4 * (d1[j] + d2[j]) + d3[j] + d4[j]
+                        t2[j] = 4 * (d1[j] - d2[j]) - d3[j] + d4[j]
+                        t3[j] = 2 * (d3[j] - d1[j]) - d2[j] + d4[j]
+                        t4[j] = 2 * (d1[j] - d3[j]) - d2[j] + d4[j]
+                        t5[j] = 4 * d1[j] - 5 * d3[j] + d5[j]
                     }
                     let at = c * tiles + r * tilesAcross
-                    for i in 0..<4 {
-                        let t = bt + i * width
-                        let v0 = v + (4 * i) * step + at, v1 = v + (4 * i + 1) * step + at
-                        let v2 = v + (4 * i + 2) * step + at, v3 = v + (4 * i + 3) * step + at
+                    for i in 0..<6 {
+                        let row = t + i * width
+                        let v0 = v + (6 * i) * step + at, v1 = v0 + step, v2 = v1 + step
+                        let v3 = v2 + step, v4 = v3 + step, v5 = v4 + step
                         for tj in 0..<tilesAcross {
-                            let q = t + 2 * tj
-                            v0[tj] = q[0] - q[2]
-                            v1[tj] = q[1] + q[2]
-                            v2[tj] = q[2] - q[1]
-                            v3[tj] = q[1] - q[3]
+                            let q = row + 4 * tj
+                            v0[tj] = 4 * q[0] - 5 * q[2] + q[4]
+                            v1[tj] = -4 * (q[1] + q[2]) + q[3] + q[4]
+                            v2[tj] = 4 * (q[1] - q[2]) - q[3] + q[4]
+                            v3[tj] = 2 * (q[3] - q[1]) - q[2] + q[4]
+                            v4[tj] = 2 * (q[1] - q[3]) - q[2] + q[4]
+                            v5[tj] = 4 * q[1] - 5 * q[3] + q[5]
                         }
                     }
                 }
@@ -134,39 +161,159 @@ struct Winograd {
         }
     }
 
-    /// y tile = Aᵀ m A (+ bias), clipped to the image for odd sizes; row-wise
-    /// over the tiles of a tile row, like the input transform.
-    private func outputTransform(_ m: UnsafeMutablePointer<Float>, _ y: FeatureMap, bias: [Float]?, firstTileRow: Int,
+    /// y tile = Aᵀ m A + bias, clipped to the image; row combinations first.
+    private func outputTransform(_ m: UnsafeMutablePointer<Float>, _ y: FeatureMap, bias: [Float], firstTileRow: Int,
                                  tileRows: Int, tilesAcross: Int, stride tiles: Int) {
-        let channels = y.channels, step = channels * tiles
-        parallelChunks(channels, minimumChunk: 1) { range in
-            let s = UnsafeMutablePointer<Float>.allocate(capacity: 8 * tilesAcross)
+        let step = y.channels * tiles
+        parallelChunks(y.channels, minimumChunk: 1) { range in
+            let s = UnsafeMutablePointer<Float>.allocate(capacity: 24 * tilesAcross)  // s[a][l][tj], Aᵀ over rows
             defer { s.deallocate() }
-            let out = UnsafeMutablePointer<Float>.allocate(capacity: 4 * tilesAcross + 2)
+            let out = UnsafeMutablePointer<Float>.allocate(capacity: 4 * tilesAcross)
             defer { out.deallocate() }
             for o in range {
-                let b = bias?[o] ?? 0
+                let b = bias[o]
                 for r in 0..<tileRows {
                     let at = o * tiles + r * tilesAcross
-                    // s0[j] = m[0][j] + m[1][j] + m[2][j], s1[j] = m[1][j] - m[2][j] - m[3][j]
-                    for j in 0..<4 {
-                        let m0 = m + j * step + at, m1 = m + (4 + j) * step + at
-                        let m2 = m + (8 + j) * step + at, m3 = m + (12 + j) * step + at
-                        let s0 = s + j * tilesAcross, s1 = s + (4 + j) * tilesAcross
+                    for l in 0..<6 {
+                        let m0 = m + l * step + at, m1 = m0 + 6 * step, m2 = m1 + 6 * step
+                        let m3 = m2 + 6 * step, m4 = m3 + 6 * step, m5 = m4 + 6 * step
+                        let s0 = s + l * tilesAcross, s1 = s0 + 6 * tilesAcross
+                        let s2 = s1 + 6 * tilesAcross, s3 = s2 + 6 * tilesAcross
                         for tj in 0..<tilesAcross {
-                            s0[tj] = m0[tj] + m1[tj] + m2[tj]
-                            s1[tj] = m1[tj] - m2[tj] - m3[tj]
+                            let p = m1[tj] + m2[tj], q = m1[tj] - m2[tj]
+                            let p2 = m3[tj] + m4[tj], q2 = m3[tj] - m4[tj]
+                            s0[tj] = m0[tj] + p + p2
+                            s1[tj] = q + 2 * q2
+                            s2[tj] = p + 4 * p2
+                            s3[tj] = q + 8 * q2 + m5[tj]
                         }
                     }
-                    let oy = 2 * (firstTileRow + r)
-                    for half in 0..<2 where oy + half < y.height {
-                        let a0 = s + (4 * half) * tilesAcross, a1 = a0 + tilesAcross
-                        let a2 = a1 + tilesAcross, a3 = a2 + tilesAcross
+                    let oy = 4 * (firstTileRow + r)
+                    for a in 0..<4 where oy + a < y.height {
+                        let s0 = s + (6 * a) * tilesAcross, s1 = s0 + tilesAcross, s2 = s1 + tilesAcross
+                        let s3 = s2 + tilesAcross, s4 = s3 + tilesAcross, s5 = s4 + tilesAcross
                         for tj in 0..<tilesAcross {
-                            out[2 * tj] = a0[tj] + a1[tj] + a2[tj] + b
-                            out[2 * tj + 1] = a1[tj] - a2[tj] - a3[tj] + b
+                            let p = s1[tj] + s2[tj], q = s1[tj] - s2[tj]
+                            let p2 = s3[tj] + s4[tj], q2 = s3[tj] - s4[tj]
+                            out[4 * tj] = s0[tj] + p + p2 + b
+                            out[4 * tj + 1] = q + 2 * q2 + b
+                            out[4 * tj + 2] = p + 4 * p2 + b
+                            out[4 * tj + 3] = q + 8 * q2 + s5[tj] + b
                         }
-                        (y.data + y.index(o, oy + half, 0)).update(from: out, count: y.width)
+                        (y.data + y.index(o, oy + a, 0)).update(from: out, count: y.width)
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: adjoint (input-gradient) transforms
+
+    /// Z[ξ][o][t] = (A e Aᵀ)[ξ] for the 4x4 output-gradient tile e of tile t
+    /// (zero past the image), e = dy ⊙ [mask > 0].
+    private func gradientInputTransform(_ dy: FeatureMap, mask: FeatureMap?, _ z: UnsafeMutablePointer<Float>,
+                                        firstTileRow: Int, tileRows: Int, tilesAcross: Int, stride tiles: Int) {
+        let step = dy.channels * tiles
+        let width = 4 * tilesAcross
+        parallelChunks(dy.channels, minimumChunk: 1) { range in
+            let e = UnsafeMutablePointer<Float>.allocate(capacity: 10 * width)
+            defer { e.deallocate() }
+            let t = e + 4 * width  // A e, six rows
+            for o in range {
+                for r in 0..<tileRows {
+                    let top = 4 * (firstTileRow + r)
+                    for a in 0..<4 {  // four gradient rows, zero past the image
+                        let dst = e + a * width
+                        guard top + a < dy.height else { dst.update(repeating: 0, count: width); continue }
+                        let src = dy.data + dy.index(o, top + a, 0)
+                        if let mask {
+                            let keep = mask.data + mask.index(o, top + a, 0)
+                            for j in 0..<dy.width { dst[j] = keep[j] > 0 ? src[j] : 0 }
+                        } else {
+                            dst.update(from: src, count: dy.width)
+                        }
+                        (dst + dy.width).update(repeating: 0, count: width - dy.width)
+                    }
+                    let e0 = e, e1 = e + width, e2 = e + 2 * width, e3 = e + 3 * width
+                    let t0 = t, t1 = t + width, t2 = t + 2 * width, t3 = t + 3 * width, t4 = t + 4 * width, t5 = t + 5 * width
+                    for j in 0..<width {
+                        let p = e0[j] + e2[j], q = e1[j] + e3[j]
+                        let p4 = e0[j] + 4 * e2[j], q8 = 2 * e1[j] + 8 * e3[j]
+                        t0[j] = e0[j]
+                        t1[j] = p + q
+                        t2[j] = p - q
+                        t3[j] = p4 + q8
+                        t4[j] = p4 - q8
+                        t5[j] = e3[j]
+                    }
+                    let at = o * tiles + r * tilesAcross
+                    for i in 0..<6 {
+                        let row = t + i * width
+                        let z0 = z + (6 * i) * step + at, z1 = z0 + step, z2 = z1 + step
+                        let z3 = z2 + step, z4 = z3 + step, z5 = z4 + step
+                        for tj in 0..<tilesAcross {
+                            let q0 = row + 4 * tj
+                            let p = q0[0] + q0[2], q = q0[1] + q0[3]
+                            let p4 = q0[0] + 4 * q0[2], q8 = 2 * q0[1] + 8 * q0[3]
+                            z0[tj] = q0[0]
+                            z1[tj] = p + q
+                            z2[tj] = p - q
+                            z3[tj] = p4 + q8
+                            z4[tj] = p4 - q8
+                            z5[tj] = q0[3]
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// dx tile += B w Bᵀ for every tile, six rows by six columns at stride four,
+    /// so neighbouring tiles overlap by two and add; clipped to the padded plane.
+    private func gradientOutputTransform(_ w: UnsafeMutablePointer<Float>, _ dx: FeatureMap, firstTileRow: Int,
+                                         tileRows: Int, tilesAcross: Int, stride tiles: Int) {
+        let step = dx.channels * tiles
+        let rs = dx.rowStride, paddedRows = dx.height + 2
+        let width = 4 * tilesAcross + 2
+        parallelChunks(dx.channels, minimumChunk: 1) { range in
+            let s = UnsafeMutablePointer<Float>.allocate(capacity: 36 * tilesAcross)  // s[k][l][tj], B over rows
+            defer { s.deallocate() }
+            let out = UnsafeMutablePointer<Float>.allocate(capacity: width)
+            defer { out.deallocate() }
+            for c in range {
+                for r in 0..<tileRows {
+                    let at = c * tiles + r * tilesAcross
+                    for l in 0..<6 {
+                        let w0 = w + l * step + at, w1 = w0 + 6 * step, w2 = w1 + 6 * step
+                        let w3 = w2 + 6 * step, w4 = w3 + 6 * step, w5 = w4 + 6 * step
+                        let s0 = s + l * tilesAcross, s1 = s0 + 6 * tilesAcross, s2 = s1 + 6 * tilesAcross
+                        let s3 = s2 + 6 * tilesAcross, s4 = s3 + 6 * tilesAcross, s5 = s4 + 6 * tilesAcross
+                        for tj in 0..<tilesAcross {
+                            s0[tj] = 4 * w0[tj]
+                            s1[tj] = 4 * (w2[tj] - w1[tj] + w5[tj]) + 2 * (w4[tj] - w3[tj])
+                            s2[tj] = -5 * w0[tj] - 4 * (w1[tj] + w2[tj]) - w3[tj] - w4[tj]
+                            s3[tj] = w1[tj] - w2[tj] + 2 * (w3[tj] - w4[tj]) - 5 * w5[tj]
+                            s4[tj] = w0[tj] + w1[tj] + w2[tj] + w3[tj] + w4[tj]
+                            s5[tj] = w5[tj]
+                        }
+                    }
+                    let top = 4 * (firstTileRow + r)
+                    for k in 0..<6 where top + k < paddedRows {
+                        let s0 = s + (6 * k) * tilesAcross, s1 = s0 + tilesAcross, s2 = s1 + tilesAcross
+                        let s3 = s2 + tilesAcross, s4 = s3 + tilesAcross, s5 = s4 + tilesAcross
+                        out.update(repeating: 0, count: width)
+                        for tj in 0..<tilesAcross {  // tiles overlap by two columns: accumulate
+                            let q = out + 4 * tj
+                            q[0] += 4 * s0[tj]
+                            q[1] += 4 * (s2[tj] - s1[tj] + s5[tj]) + 2 * (s4[tj] - s3[tj])
+                            q[2] += -5 * s0[tj] - 4 * (s1[tj] + s2[tj]) - s3[tj] - s4[tj]
+                            q[3] += s1[tj] - s2[tj] + 2 * (s3[tj] - s4[tj]) - 5 * s5[tj]
+                            q[4] += s0[tj] + s1[tj] + s2[tj] + s3[tj] + s4[tj]
+                            q[5] += s5[tj]
+                        }
+                        let row = dx.data + c * dx.planeStride + (top + k) * rs
+                        let n = min(width, rs)
+                        for j in 0..<n { row[j] += out[j] }
                     }
                 }
             }
