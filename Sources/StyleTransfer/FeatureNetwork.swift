@@ -18,6 +18,7 @@ public final class FeatureNetwork: @unchecked Sendable {
 
     /// `useWinograd: false` runs every convolution directly (the reference for tests).
     public init(weights: ModelWeights, pooling: PoolingMode = .max, useWinograd: Bool = true) {
+        _ = blasOnCallingThread
         topology = weights.topology
         convention = weights.convention
         self.pooling = pooling
@@ -77,15 +78,18 @@ public final class FeatureNetwork: @unchecked Sendable {
         public var profile: LayerProfile?
     }
 
-    /// Seconds spent per layer, summed over the passes that recorded into it.
+    /// Seconds per layer, one sample per pass that recorded into it (medians
+    /// resist this machine's noise better than sums).
     /// `backward[i]` includes the losses evaluated at layer i's output.
     public final class LayerProfile {
-        public var forward: [Double]
-        public var backward: [Double]
-        public var passes = 0
+        public var forward: [[Double]]
+        public var backward: [[Double]]
         init(layers: Int) {
-            forward = Array(repeating: 0, count: layers)
-            backward = Array(repeating: 0, count: layers)
+            forward = Array(repeating: [], count: layers)
+            backward = Array(repeating: [], count: layers)
+        }
+        public static func median(_ samples: [Double]) -> Double {
+            samples.isEmpty ? 0 : samples.sorted()[samples.count / 2]
         }
     }
 
@@ -95,7 +99,7 @@ public final class FeatureNetwork: @unchecked Sendable {
         return p
     }
 
-    /// Runs `body`, adding its seconds to `slot` when profiling.
+    /// Runs `body`, recording its seconds through `slot` when profiling.
     @inline(__always)
     private func timed(_ profile: LayerProfile?, _ body: () -> Void, into slot: (LayerProfile, Double) -> Void) {
         guard let profile else { body(); return }
@@ -159,10 +163,9 @@ public final class FeatureNetwork: @unchecked Sendable {
                 case .pool:
                     Pool2x2.forward(current, into: pass.outputs[i], mode: pooling)
                 }
-            }, into: { $0.forward[i] += $1 })
+            }, into: { $0.forward[i].append($1) })
             current = pass.outputs[i]
         }
-        pass.profile?.passes += 1
     }
 
     /// Backpropagates to the pixels. `addLossGradient(i, g)` is called when the
@@ -198,7 +201,7 @@ public final class FeatureNetwork: @unchecked Sendable {
                     Pool2x2.backward(g, input: input, into: pass.inputGradients[i]!, mode: pooling)
                     g = pass.inputGradients[i]!
                 }
-            }, into: { $0.backward[i] += $1 })
+            }, into: { $0.backward[i].append($1) })
         }
         // Through the input affine map back to RGB pixels.
         let (source, _, scale) = convention.affine

@@ -1,10 +1,19 @@
 import Dispatch
+import Foundation
 
-/// Cores the engine's own loops use (OpenBLAS runs its own threads for GEMM).
-let engineThreads = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
+/// Threads the engine runs on (all cores by default, at most 8). OpenBLAS
+/// runs inside them, one call per thread (see `blasOnCallingThread`).
+nonisolated(unsafe) public private(set) var engineThreads = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
 
-/// Runs `body` on contiguous chunks of 0..<count, one per core. Chunks are
-/// fixed by `count` alone, so results do not depend on scheduling.
+/// Sets the engine's thread count (e.g. `stylize bench --threads 1`); results
+/// are deterministic for a given count.
+public func setEngineThreads(_ n: Int) {
+    precondition(n >= 1, "thread count must be at least 1")
+    engineThreads = n
+}
+
+/// Runs `body` on contiguous chunks of 0..<count, one per thread. Chunks are
+/// fixed by `count` and the thread count, so results do not depend on scheduling.
 @inline(__always)
 func parallelChunks(_ count: Int, minimumChunk: Int = 1 << 16, _ body: (Range<Int>) -> Void) {
     let chunks = max(1, min(engineThreads, count / minimumChunk))
@@ -13,5 +22,3 @@ func parallelChunks(_ count: Int, minimumChunk: Int = 1 << 16, _ body: (Range<In
         body((count * k / chunks)..<(count * (k + 1) / chunks))
     }
 }
-
-import Foundation

@@ -16,13 +16,13 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed iterations per size (the median is reported).")
     var repeats = 10
 
-    @Option(help: "Threads for OpenBLAS (default: all cores).")
+    @Option(help: "Threads for the engine, OpenBLAS running inside them (default: all cores, at most 8).")
     var threads: Int?
 
     @Option(help: "Model file (default: $STYLIZE_MODEL, then the installed VGG16).")
     var model: String?
 
-    @Flag(help: "After each size's table row, print milliseconds per layer (forward, and backward with the losses at that layer).")
+    @Flag(help: "After each size's table row, print median milliseconds per layer (forward, and backward with the losses at that layer).")
     var profile = false
 
     @Option(help: "CONTENT,STYLE: instead of timing, run 100 iterations of L-BFGS and of Adam at the first size and print the loss at 0, 25, 50 and 100 with wall time.")
@@ -37,18 +37,18 @@ struct Bench: ParsableCommand {
             guard repeats >= 1 else { throw CLIError("--repeats \(repeats) must be at least 1") }
             if let threads {
                 guard threads >= 1 else { throw CLIError("--threads \(threads) must be at least 1") }
-                openblas_set_num_threads(Int32(threads))
+                setEngineThreads(threads)
             }
             let (weights, path, _) = try ModelLocator.load(model)
             let network = FeatureNetwork(weights: weights)
             let cores = ProcessInfo.processInfo.activeProcessorCount
-            print("model \(path); \(weights.topology.rawValue) to conv5_1; OpenBLAS threads \(openblas_get_num_threads()) of \(cores) cores")
+            print("model \(path); \(weights.topology.rawValue) to conv5_1; \(engineThreads) threads on \(cores) cores")
             if let convergence {
                 try runConvergence(convergence, network: network, size: sizeList[0])
                 return
             }
             let sgemm = sgemmRate(n: 1024)
-            print(String(format: "cblas_sgemm 1024^3: %.1f GFLOP/s", sgemm))
+            print(String(format: "cblas_sgemm 1024^3 (%d threads): %.1f GFLOP/s", engineThreads, sgemm))
             print("")
             print("| size | s/iter median [min-max] | forward s | GFLOP/iter | GFLOP/s | % of sgemm | peak RSS MB |")
             print("|---|---|---|---|---|---|---|")
@@ -83,16 +83,17 @@ struct Bench: ParsableCommand {
         }
     }
 
-    /// Per-layer milliseconds per evaluation, as an indented table under the size's row.
+    /// Per-layer milliseconds (medians over the timed evaluations), as a table under the size's row.
     func printProfile(_ p: FeatureNetwork.LayerProfile, network: FeatureNetwork) {
-        let n = Double(max(1, p.passes))
+        let forward = p.forward.map(FeatureNetwork.LayerProfile.median)
+        let backward = p.backward.map(FeatureNetwork.LayerProfile.median)
         print("")
         print("| layer | forward ms | backward ms (with losses) |")
         print("|---|---|---|")
-        for i in p.forward.indices {
-            print(String(format: "| %@ | %.1f | %.1f |", network.layers[i].name, 1e3 * p.forward[i] / n, 1e3 * p.backward[i] / n))
+        for i in forward.indices {
+            print(String(format: "| %@ | %.1f | %.1f |", network.layers[i].name, 1e3 * forward[i], 1e3 * backward[i]))
         }
-        print(String(format: "| total | %.1f | %.1f |", 1e3 * p.forward.reduce(0, +) / n, 1e3 * p.backward.reduce(0, +) / n))
+        print(String(format: "| sum | %.1f | %.1f |", 1e3 * forward.reduce(0, +), 1e3 * backward.reduce(0, +)))
         print("")
     }
 
@@ -132,8 +133,11 @@ struct Bench: ParsableCommand {
         return times.sorted()[times.count / 2]
     }
 
-    /// GFLOP/s of one n x n x n cblas_sgemm, best of 5.
+    /// GFLOP/s of one n x n x n cblas_sgemm on OpenBLAS's own threads (as many
+    /// as the engine's), best of 5: the ceiling the engine's figures compare with.
     func sgemmRate(n: Int) -> Double {
+        openblas_set_num_threads(Int32(engineThreads))
+        defer { openblas_set_num_threads(1) }  // the engine calls OpenBLAS from its own threads
         var a = [Float](repeating: 0, count: n * n)
         var rng = SplitMix64(seed: 1)
         for i in a.indices { a[i] = Float.random(in: -1...1, using: &rng) }

@@ -1,5 +1,3 @@
-import COpenBLAS
-
 /// Where to stylize: one value per pixel in 0...1 (1 = stylize, 0 = keep the
 /// content, between = blend). Any size; it is resampled to the image.
 public struct Mask: Sendable, Equatable {
@@ -92,10 +90,8 @@ final class MaskedStyleLoss {
             for ch in range { for i in 0..<ps { fm.data[ch * ps + i] = f.data[ch * ps + i] * mask.data[i] } }
         }
         var diff = [Float](repeating: 0, count: c * c)
-        diff.withUnsafeMutableBufferPointer { g in
-            cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(c), Int32(ps),
-                        Float(1 / massSquared), fm.data, Int32(ps), 0, g.baseAddress!, Int32(c))
-            for i in 0..<c { for j in 0..<i { g[i * c + j] = g[j * c + i] } }
+        diff.withUnsafeMutableBufferPointer {
+            gram(fm.data, rows: c, columns: ps, stride: ps, scale: Float(1 / massSquared), into: $0.baseAddress!)
         }
         var sum = 0.0
         for i in diff.indices {
@@ -106,8 +102,7 @@ final class MaskedStyleLoss {
             let scale = Float(4 * weight / Double(c * c) / massSquared)
             let t = FeatureMap(channels: c, height: f.height, width: f.width)
             diff.withUnsafeBufferPointer { d in
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(c), Int32(ps), Int32(c),
-                            scale, d.baseAddress!, Int32(c), fm.data, Int32(ps), 0, t.data, Int32(ps))
+                multiply(c, ps, c, alpha: scale, d.baseAddress!, lda: c, fm.data, ldb: ps, beta: 0, t.data, ldc: ps)
             }
             parallelChunks(c, minimumChunk: 1) { range in
                 for ch in range { for i in 0..<ps { g.data[ch * ps + i] += t.data[ch * ps + i] * mask.data[i] } }

@@ -1,5 +1,3 @@
-import COpenBLAS
-
 /// Tiles for images whose whole-size optimisation would not fit in memory.
 enum Tiling {
     /// Context kept around each crop when summing Gram matrices over crops;
@@ -86,8 +84,7 @@ enum Tiling {
                     if sums[k].isEmpty { sums[k] = [Float](repeating: 0, count: c * c) }
                     packed.withUnsafeBufferPointer { p in
                         sums[k].withUnsafeMutableBufferPointer { g in
-                            cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(c), Int32(n),
-                                        1, p.baseAddress!, Int32(n), 1, g.baseAddress!, Int32(c))
+                            gram(p.baseAddress!, rows: c, columns: n, stride: n, scale: 1, into: g.baseAddress!, accumulate: true)
                         }
                     }
                     counts[k] += n
@@ -95,10 +92,7 @@ enum Tiling {
             }
         }
         return zip(sums, counts).map { sum, count in
-            let c = Int(Double(sum.count).squareRoot())
-            var g = sum.map { $0 / Float(count) }
-            for i in 0..<c { for j in 0..<i { g[i * c + j] = g[j * c + i] } }
-            return g
+            sum.map { $0 / Float(count) }
         }
     }
 }

@@ -65,10 +65,11 @@ public final class Conv3x3: @unchecked Sendable {
 
     /// col[(k, c)][j] = x[c, q0 + j + s_k]: each row is one contiguous copy.
     private func im2col(_ x: FeatureMap, _ col: UnsafeMutablePointer<Float>, from q0: Int, count: Int) {
-        for k in 0..<9 {
-            let shift = (k / 3) * x.rowStride + (k % 3)
-            for c in 0..<inChannels {
-                (col + (k * inChannels + c) * count).update(from: x.data + c * x.planeStride + shift + q0, count: count)
+        parallelChunks(9 * inChannels, minimumChunk: 1) { rows in
+            for r in rows {
+                let (k, c) = r.quotientAndRemainder(dividingBy: inChannels)
+                let shift = (k / 3) * x.rowStride + (k % 3)
+                (col + r * count).update(from: x.data + c * x.planeStride + shift + q0, count: count)
             }
         }
     }
@@ -90,8 +91,7 @@ public final class Conv3x3: @unchecked Sendable {
             let rows = 9 * inChannels
             forEachBand(columns: n) { col, q0, len in
                 im2col(x, col, from: q0, count: len)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outChannels), Int32(len), Int32(rows),
-                            1, flat, Int32(rows), col, Int32(len), 1, y.data + start + q0, Int32(ps))
+                multiply(outChannels, len, rows, alpha: 1, flat, lda: rows, col, ldb: len, beta: 1, y.data + start + q0, ldc: ps)
             }
             y.zeroBorder()
             return
@@ -99,11 +99,8 @@ public final class Conv3x3: @unchecked Sendable {
         taps.withUnsafeBufferPointer { t in
             for k in 0..<9 {
                 let shift = (k / 3) * rs + (k % 3)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                            Int32(outChannels), Int32(n), Int32(inChannels),
-                            1, t.baseAddress! + k * outChannels * inChannels, Int32(inChannels),
-                            x.data + shift, Int32(ps),
-                            1, y.data + start, Int32(ps))
+                multiply(outChannels, n, inChannels, alpha: 1, t.baseAddress! + k * outChannels * inChannels, lda: inChannels,
+                         x.data + shift, ldb: ps, beta: 1, y.data + start, ldc: ps)
             }
         }
         y.zeroBorder()
@@ -128,13 +125,15 @@ public final class Conv3x3: @unchecked Sendable {
             // dcol = Wflatᵀ dy, then scatter-add each row back to its shifted place (col2im).
             let rows = 9 * inChannels
             forEachBand(columns: n) { col, q0, len in
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(rows), Int32(len), Int32(outChannels),
-                            1, flat, Int32(rows), dy.data + start + q0, Int32(ps), 0, col, Int32(len))
-                for k in 0..<9 {
-                    let shift = (k / 3) * rs + (k % 3)
-                    for c in 0..<inChannels {
-                        let src = col + (k * inChannels + c) * len, dst = dx.data + c * ps + shift + q0
-                        for j in 0..<len { dst[j] += src[j] }
+                multiply(rows, len, outChannels, alpha: 1, flat, lda: rows, dy.data + start + q0, ldb: ps,
+                         beta: 0, col, ldc: len, transposeA: true)
+                parallelChunks(inChannels, minimumChunk: 1) { channels in  // each thread owns whole planes of dx
+                    for c in channels {
+                        for k in 0..<9 {
+                            let shift = (k / 3) * rs + (k % 3)
+                            let src = col + (k * inChannels + c) * len, dst = dx.data + c * ps + shift + q0
+                            for j in 0..<len { dst[j] += src[j] }
+                        }
                     }
                 }
             }
@@ -144,11 +143,9 @@ public final class Conv3x3: @unchecked Sendable {
         taps.withUnsafeBufferPointer { t in
             for k in 0..<9 {
                 let shift = (k / 3) * rs + (k % 3)
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
-                            Int32(inChannels), Int32(n), Int32(outChannels),
-                            1, t.baseAddress! + k * outChannels * inChannels, Int32(inChannels),
-                            dy.data + start, Int32(ps),
-                            1, dx.data + shift, Int32(ps))
+                // Threads split the columns: within one tap their blocks of dx are disjoint.
+                multiply(inChannels, n, outChannels, alpha: 1, t.baseAddress! + k * outChannels * inChannels, lda: inChannels,
+                         dy.data + start, ldb: ps, beta: 1, dx.data + shift, ldc: ps, transposeA: true)
             }
         }
         dx.zeroBorder()  // gradient with respect to the zero padding is discarded

@@ -72,11 +72,11 @@ struct Winograd {
             let tiles = rows * tilesAcross
             inputTransform(x, v, firstTileRow: row0, tileRows: rows, tilesAcross: tilesAcross, stride: tiles)
             transformed.withUnsafeBufferPointer { u in
-                for xi in 0..<36 {
+                parallelChunks(36, minimumChunk: 1) { range in for xi in range {
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outChannels), Int32(tiles), Int32(inChannels),
                                 1, u.baseAddress! + xi * outChannels * inChannels, Int32(inChannels),
                                 v + xi * inChannels * tiles, Int32(tiles), 0, m + xi * outChannels * tiles, Int32(tiles))
-                }
+                } }
             }
             outputTransform(m, y, bias: bias, firstTileRow: row0, tileRows: rows, tilesAcross: tilesAcross, stride: tiles)
         }
@@ -87,16 +87,15 @@ struct Winograd {
     func backward(_ dy: FeatureMap, mask: FeatureMap?, into dx: FeatureMap) {
         precondition(dy.channels == outChannels && dx.channels == inChannels)
         let tilesAcross = (dy.width + 3) / 4
-        dx.zero()
         forEachBand(height: dy.height, tilesAcross: tilesAcross, channelsIn: outChannels, channelsOut: inChannels) { row0, rows, z, w in
             let tiles = rows * tilesAcross
             gradientInputTransform(dy, mask: mask, z, firstTileRow: row0, tileRows: rows, tilesAcross: tilesAcross, stride: tiles)
             transformed.withUnsafeBufferPointer { u in
-                for xi in 0..<36 {
+                parallelChunks(36, minimumChunk: 1) { range in for xi in range {
                     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(inChannels), Int32(tiles), Int32(outChannels),
                                 1, u.baseAddress! + xi * outChannels * inChannels, Int32(inChannels),
                                 z + xi * outChannels * tiles, Int32(tiles), 0, w + xi * inChannels * tiles, Int32(tiles))
-                }
+                } }
             }
             gradientOutputTransform(w, dx, firstTileRow: row0, tileRows: rows, tilesAcross: tilesAcross, stride: tiles)
         }
@@ -270,6 +269,8 @@ struct Winograd {
 
     /// dx tile += B w Bᵀ for every tile, six rows by six columns at stride four,
     /// so neighbouring tiles overlap by two and add; clipped to the padded plane.
+    /// Tile rows run top to bottom: a tile row's first two rows add to what the
+    /// row above left there, its other four are written (so dx needs no zeroing).
     private func gradientOutputTransform(_ w: UnsafeMutablePointer<Float>, _ dx: FeatureMap, firstTileRow: Int,
                                          tileRows: Int, tilesAcross: Int, stride tiles: Int) {
         let step = dx.channels * tiles
@@ -313,7 +314,11 @@ struct Winograd {
                         }
                         let row = dx.data + c * dx.planeStride + (top + k) * rs
                         let n = min(width, rs)
-                        for j in 0..<n { row[j] += out[j] }
+                        if k < 2 && top > 0 {
+                            for j in 0..<n { row[j] += out[j] }
+                        } else {
+                            row.update(from: out, count: n)
+                        }
                     }
                 }
             }

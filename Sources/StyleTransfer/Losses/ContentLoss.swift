@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Content loss at one layer (Gatys et al., eq. 1, as a mean):
 ///   L = w / (C H W) * sum (F - P)^2,   dL/dF = 2 w / (C H W) * (F - P)
 /// where F are the features of the image being optimised and P those of the
@@ -18,13 +20,20 @@ public struct ContentLoss {
         precondition(f.count == target.count, "content target has another shape")
         let n = Double(f.channels * f.height * f.width)
         let scale = Float(2 * weight / n)
-        var sum = 0.0
         let a = f.data, p = target.data
-        for i in 0..<f.count {
-            let d = a[i] - p[i]
-            sum += Double(d * d)
-            if let g = gradient { g.data[i] += scale * d }
+        let parts = max(1, min(engineThreads, f.count >> 16))
+        var sums = [Double](repeating: 0, count: parts)  // one per chunk, added in order
+        sums.withUnsafeMutableBufferPointer { sums in
+            DispatchQueue.concurrentPerform(iterations: parts) { k in
+                var sum = 0.0
+                for i in (f.count * k / parts)..<(f.count * (k + 1) / parts) {
+                    let d = a[i] - p[i]
+                    sum += Double(d * d)
+                    if let g = gradient { g.data[i] += scale * d }
+                }
+                sums[k] = sum
+            }
         }
-        return weight * sum / n
+        return weight * sums.reduce(0, +) / n
     }
 }

@@ -1,15 +1,11 @@
-import COpenBLAS
-
 /// Gram matrix of a layer's features normalised by the number of feature
-/// pixels: G = F Fᵀ / (H W), a C x C matrix (F is C x HW). Computed with
-/// `cblas_ssyrk` over the padded planes (their zero border adds nothing).
+/// pixels: G = F Fᵀ / (H W), a C x C matrix (F is C x HW). Computed over
+/// the padded planes (their zero border adds nothing).
 public func gramMatrix(_ f: FeatureMap) -> [Float] {
-    let c = f.channels
-    var g = [Float](repeating: 0, count: c * c)
-    g.withUnsafeMutableBufferPointer { g in
-        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(c), Int32(f.planeStride),
-                    1 / Float(f.height * f.width), f.data, Int32(f.planeStride), 0, g.baseAddress!, Int32(c))
-        for i in 0..<c { for j in 0..<i { g[i * c + j] = g[j * c + i] } }
+    var g = [Float](repeating: 0, count: f.channels * f.channels)
+    g.withUnsafeMutableBufferPointer {
+        gram(f.data, rows: f.channels, columns: f.planeStride, stride: f.planeStride,
+             scale: 1 / Float(f.height * f.width), into: $0.baseAddress!)
     }
     return g
 }
@@ -41,8 +37,8 @@ public struct StyleLoss {
         if let g = gradient {
             let scale = Float(4 * weight / Double(c * c) / Double(f.height * f.width))
             diff.withUnsafeBufferPointer { d in
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(c), Int32(f.planeStride), Int32(c),
-                            scale, d.baseAddress!, Int32(c), f.data, Int32(f.planeStride), 1, g.data, Int32(f.planeStride))
+                multiply(c, f.planeStride, c, alpha: scale, d.baseAddress!, lda: c, f.data, ldb: f.planeStride,
+                         beta: 1, g.data, ldc: f.planeStride)
             }
         }
         return weight * sum / Double(c * c)
