@@ -42,8 +42,9 @@ public final class Conv3x3: @unchecked Sendable {
         }
         let fast = inChannels >= 16 && useWinograd
         taps = fast ? [] : t  // the Winograd path keeps only its transformed weights
-        var f = [Float](repeating: 0, count: 9 * outChannels * inChannels)
+        var f: [Float] = []  // only the im2col path keeps this layout
         if inChannels < 16 {
+            f = [Float](repeating: 0, count: 9 * outChannels * inChannels)
             for o in 0..<outChannels {
                 for k in 0..<9 {
                     for c in 0..<inChannels { f[o * 9 * inChannels + k * inChannels + c] = t[(k * outChannels + o) * inChannels + c] }

@@ -50,11 +50,11 @@ struct Winograd {
     }
 
     /// Tile bands: `body(firstTileRow, tileRows, v, m)` with v and m sized for
-    /// 36 x channels x tiles of the band (~32 MB together at most, one tile row at least).
+    /// 36 x channels x tiles of the band (~16 MB together at most, one tile row at least).
     private func forEachBand(height h: Int, tilesAcross: Int, channelsIn: Int, channelsOut: Int,
                              _ body: (Int, Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
         let tilesDown = (h + 3) / 4
-        let bandTiles = max(tilesAcross, (1 << 23) / (36 * (channelsIn + channelsOut)))
+        let bandTiles = max(tilesAcross, (1 << 22) / (36 * (channelsIn + channelsOut)))
         let bandRows = max(1, min(tilesDown, bandTiles / tilesAcross))
         let v = UnsafeMutablePointer<Float>.allocate(capacity: 36 * channelsIn * bandRows * tilesAcross)
         let m = UnsafeMutablePointer<Float>.allocate(capacity: 36 * channelsOut * bandRows * tilesAcross)
