@@ -10,6 +10,9 @@
  *        handle is immutable after stylize_model_open() and may be used by
  *        several threads at once (each call keeps its own working memory).
  *        The error message (stylize_last_error) is kept per thread.
+ *        Each call computes on all cores (at most 8) with the library's own
+ *        threads and calls OpenBLAS from them; opening a model therefore sets
+ *        OpenBLAS to one thread per call, for the whole process.
  *
  * Errors: no function aborts the caller's process. Every failure returns a
  *        stylize_status and sets a per-thread message naming the argument,
