@@ -26,6 +26,42 @@ struct Winograd {
     static let tile = 4      // output pixels per tile side
     static let alpha = 6     // input pixels per tile side (tile + 2)
 
+    // The four 1-D transforms, each applied along rows and then along columns.
+    typealias Six = (Float, Float, Float, Float, Float, Float)
+    typealias Four = (Float, Float, Float, Float)
+
+    /// Bᵀ d (input transform).
+    @inline(__always) static func bt(_ d: Six) -> Six {
+        (4 * d.0 - 5 * d.2 + d.4,
+         -4 * (d.1 + d.2) + d.3 + d.4,
+         4 * (d.1 - d.2) - d.3 + d.4,
+         2 * (d.3 - d.1) - d.2 + d.4,
+         2 * (d.1 - d.3) - d.2 + d.4,
+         4 * d.1 - 5 * d.3 + d.5)
+    }
+
+    /// Aᵀ m (output transform).
+    @inline(__always) static func at(_ m: Six) -> Four {
+        let p = m.1 + m.2, q = m.1 - m.2, p2 = m.3 + m.4, q2 = m.3 - m.4
+        return (m.0 + p + p2, q + 2 * q2, p + 4 * p2, q + 8 * q2 + m.5)
+    }
+
+    /// A e, the adjoint of Aᵀ (gradient input transform).
+    @inline(__always) static func a(_ e: Four) -> Six {
+        let p = e.0 + e.2, q = e.1 + e.3, p4 = e.0 + 4 * e.2, q8 = 2 * e.1 + 8 * e.3
+        return (e.0, p + q, p - q, p4 + q8, p4 - q8, e.3)
+    }
+
+    /// B w, the adjoint of Bᵀ (gradient output transform).
+    @inline(__always) static func b(_ w: Six) -> Six {
+        (4 * w.0,
+         4 * (w.2 - w.1 + w.5) + 2 * (w.4 - w.3),
+         -5 * w.0 - 4 * (w.1 + w.2) - w.3 - w.4,
+         w.1 - w.2 + 2 * (w.3 - w.4) - 5 * w.5,
+         w.0 + w.1 + w.2 + w.3 + w.4,
+         w.5)
+    }
+
     init(taps: [Float], inChannels: Int, outChannels: Int) {
         self.inChannels = inChannels
         self.outChannels = outChannels
@@ -133,12 +169,7 @@ struct Winograd {
                     let d0 = d, d1 = d + width, d2 = d + 2 * width, d3 = d + 3 * width, d4 = d + 4 * width, d5 = d + 5 * width
                     let t0 = t, t1 = t + width, t2 = t + 2 * width, t3 = t + 3 * width, t4 = t + 4 * width, t5 = t + 5 * width
                     for j in 0..<width {
-                        t0[j] = 4 * d0[j] - 5 * d2[j] + d4[j]
-                        t1[j] = -4 * (d1[j] + d2[j]) + d3[j] + d4[j]
-                        t2[j] = 4 * (d1[j] - d2[j]) - d3[j] + d4[j]
-                        t3[j] = 2 * (d3[j] - d1[j]) - d2[j] + d4[j]
-                        t4[j] = 2 * (d1[j] - d3[j]) - d2[j] + d4[j]
-                        t5[j] = 4 * d1[j] - 5 * d3[j] + d5[j]
+                        (t0[j], t1[j], t2[j], t3[j], t4[j], t5[j]) = Self.bt((d0[j], d1[j], d2[j], d3[j], d4[j], d5[j]))
                     }
                     let at = c * tiles + r * tilesAcross
                     for i in 0..<6 {
@@ -147,12 +178,7 @@ struct Winograd {
                         let v3 = v2 + step, v4 = v3 + step, v5 = v4 + step
                         for tj in 0..<tilesAcross {
                             let q = row + 4 * tj
-                            v0[tj] = 4 * q[0] - 5 * q[2] + q[4]
-                            v1[tj] = -4 * (q[1] + q[2]) + q[3] + q[4]
-                            v2[tj] = 4 * (q[1] - q[2]) - q[3] + q[4]
-                            v3[tj] = 2 * (q[3] - q[1]) - q[2] + q[4]
-                            v4[tj] = 2 * (q[1] - q[3]) - q[2] + q[4]
-                            v5[tj] = 4 * q[1] - 5 * q[3] + q[5]
+                            (v0[tj], v1[tj], v2[tj], v3[tj], v4[tj], v5[tj]) = Self.bt((q[0], q[1], q[2], q[3], q[4], q[5]))
                         }
                     }
                 }
@@ -179,12 +205,7 @@ struct Winograd {
                         let s0 = s + l * tilesAcross, s1 = s0 + 6 * tilesAcross
                         let s2 = s1 + 6 * tilesAcross, s3 = s2 + 6 * tilesAcross
                         for tj in 0..<tilesAcross {
-                            let p = m1[tj] + m2[tj], q = m1[tj] - m2[tj]
-                            let p2 = m3[tj] + m4[tj], q2 = m3[tj] - m4[tj]
-                            s0[tj] = m0[tj] + p + p2
-                            s1[tj] = q + 2 * q2
-                            s2[tj] = p + 4 * p2
-                            s3[tj] = q + 8 * q2 + m5[tj]
+                            (s0[tj], s1[tj], s2[tj], s3[tj]) = Self.at((m0[tj], m1[tj], m2[tj], m3[tj], m4[tj], m5[tj]))
                         }
                     }
                     let oy = 4 * (firstTileRow + r)
@@ -192,12 +213,8 @@ struct Winograd {
                         let s0 = s + (6 * a) * tilesAcross, s1 = s0 + tilesAcross, s2 = s1 + tilesAcross
                         let s3 = s2 + tilesAcross, s4 = s3 + tilesAcross, s5 = s4 + tilesAcross
                         for tj in 0..<tilesAcross {
-                            let p = s1[tj] + s2[tj], q = s1[tj] - s2[tj]
-                            let p2 = s3[tj] + s4[tj], q2 = s3[tj] - s4[tj]
-                            out[4 * tj] = s0[tj] + p + p2 + b
-                            out[4 * tj + 1] = q + 2 * q2 + b
-                            out[4 * tj + 2] = p + 4 * p2 + b
-                            out[4 * tj + 3] = q + 8 * q2 + s5[tj] + b
+                            let v = Self.at((s0[tj], s1[tj], s2[tj], s3[tj], s4[tj], s5[tj]))
+                            (out[4 * tj], out[4 * tj + 1], out[4 * tj + 2], out[4 * tj + 3]) = (v.0 + b, v.1 + b, v.2 + b, v.3 + b)
                         }
                         (y.data + y.index(o, oy + a, 0)).update(from: out, count: y.width)
                     }
@@ -236,14 +253,7 @@ struct Winograd {
                     let e0 = e, e1 = e + width, e2 = e + 2 * width, e3 = e + 3 * width
                     let t0 = t, t1 = t + width, t2 = t + 2 * width, t3 = t + 3 * width, t4 = t + 4 * width, t5 = t + 5 * width
                     for j in 0..<width {
-                        let p = e0[j] + e2[j], q = e1[j] + e3[j]
-                        let p4 = e0[j] + 4 * e2[j], q8 = 2 * e1[j] + 8 * e3[j]
-                        t0[j] = e0[j]
-                        t1[j] = p + q
-                        t2[j] = p - q
-                        t3[j] = p4 + q8
-                        t4[j] = p4 - q8
-                        t5[j] = e3[j]
+                        (t0[j], t1[j], t2[j], t3[j], t4[j], t5[j]) = Self.a((e0[j], e1[j], e2[j], e3[j]))
                     }
                     let at = o * tiles + r * tilesAcross
                     for i in 0..<6 {
@@ -251,15 +261,8 @@ struct Winograd {
                         let z0 = z + (6 * i) * step + at, z1 = z0 + step, z2 = z1 + step
                         let z3 = z2 + step, z4 = z3 + step, z5 = z4 + step
                         for tj in 0..<tilesAcross {
-                            let q0 = row + 4 * tj
-                            let p = q0[0] + q0[2], q = q0[1] + q0[3]
-                            let p4 = q0[0] + 4 * q0[2], q8 = 2 * q0[1] + 8 * q0[3]
-                            z0[tj] = q0[0]
-                            z1[tj] = p + q
-                            z2[tj] = p - q
-                            z3[tj] = p4 + q8
-                            z4[tj] = p4 - q8
-                            z5[tj] = q0[3]
+                            let q = row + 4 * tj
+                            (z0[tj], z1[tj], z2[tj], z3[tj], z4[tj], z5[tj]) = Self.a((q[0], q[1], q[2], q[3]))
                         }
                     }
                 }
@@ -290,12 +293,7 @@ struct Winograd {
                         let s0 = s + l * tilesAcross, s1 = s0 + 6 * tilesAcross, s2 = s1 + 6 * tilesAcross
                         let s3 = s2 + 6 * tilesAcross, s4 = s3 + 6 * tilesAcross, s5 = s4 + 6 * tilesAcross
                         for tj in 0..<tilesAcross {
-                            s0[tj] = 4 * w0[tj]
-                            s1[tj] = 4 * (w2[tj] - w1[tj] + w5[tj]) + 2 * (w4[tj] - w3[tj])
-                            s2[tj] = -5 * w0[tj] - 4 * (w1[tj] + w2[tj]) - w3[tj] - w4[tj]
-                            s3[tj] = w1[tj] - w2[tj] + 2 * (w3[tj] - w4[tj]) - 5 * w5[tj]
-                            s4[tj] = w0[tj] + w1[tj] + w2[tj] + w3[tj] + w4[tj]
-                            s5[tj] = w5[tj]
+                            (s0[tj], s1[tj], s2[tj], s3[tj], s4[tj], s5[tj]) = Self.b((w0[tj], w1[tj], w2[tj], w3[tj], w4[tj], w5[tj]))
                         }
                     }
                     let top = 4 * (firstTileRow + r)
@@ -305,12 +303,8 @@ struct Winograd {
                         out.update(repeating: 0, count: width)
                         for tj in 0..<tilesAcross {  // tiles overlap by two columns: accumulate
                             let q = out + 4 * tj
-                            q[0] += 4 * s0[tj]
-                            q[1] += 4 * (s2[tj] - s1[tj] + s5[tj]) + 2 * (s4[tj] - s3[tj])
-                            q[2] += -5 * s0[tj] - 4 * (s1[tj] + s2[tj]) - s3[tj] - s4[tj]
-                            q[3] += s1[tj] - s2[tj] + 2 * (s3[tj] - s4[tj]) - 5 * s5[tj]
-                            q[4] += s0[tj] + s1[tj] + s2[tj] + s3[tj] + s4[tj]
-                            q[5] += s5[tj]
+                            let d = Self.b((s0[tj], s1[tj], s2[tj], s3[tj], s4[tj], s5[tj]))
+                            q[0] += d.0; q[1] += d.1; q[2] += d.2; q[3] += d.3; q[4] += d.4; q[5] += d.5
                         }
                         let row = dx.data + c * dx.planeStride + (top + k) * rs
                         let n = min(width, rs)
