@@ -90,7 +90,8 @@ enum MemoryModel {
 
     static func modelBytes(_ network: FeatureNetwork) -> Int {
         network.layers.reduce(0) { total, layer in
-            if case .conv(let c) = layer.kind { return total + (9 + 16) * c.inChannels * c.outChannels * float }
+            // What the layer keeps, plus the loaded weights its caller usually keeps too.
+            if case .conv(let c) = layer.kind { return total + (c.storedFloats + 9 * c.inChannels * c.outChannels) * float }
             return total
         }
     }

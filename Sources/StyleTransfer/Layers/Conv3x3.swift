@@ -152,6 +152,9 @@ public final class Conv3x3: @unchecked Sendable {
         dx.zeroBorder()  // gradient with respect to the zero padding is discarded
     }
 
+    /// Floats this layer keeps (its weights in the layouts its paths use).
+    var storedFloats: Int { taps.count + flat.count + (winograd?.transformed.count ?? 0) + bias.count }
+
     /// FLOPs of one forward pass (the backward costs the same).
     public func flops(height: Int, width: Int) -> Double {
         2 * Double(height * width) * Double(inChannels * outChannels * 9)
