@@ -47,6 +47,11 @@ vips bandjoin_const "$C" "$T/rgba.v" 200 && vips colourspace "$T/rgba.v" "$T/rgb
     && vips extract_band "$T/out16.png" "$T/al.v" 3 && vips extract_band "$T/rgba16.png" "$T/al0.v" 3 \
     && [ "$(vips subtract "$T/al.v" "$T/al0.v" "$T/ald.v" && vips abs "$T/ald.v" "$T/ala.v" && vips max "$T/ala.v")" = 0.000000 ] \
     && ok "16-bit RGBA keeps alpha and depth" || bad "16-bit RGBA keeps alpha and depth"
+# bench: a table row per size, and with --profile one row per layer through relu5_1 and their sum.
+"$BIN" bench --sizes 32 --repeats 2 --threads 1 --profile >"$T/bench" 2>&1 \
+    && grep -qE "^\| 32 \| [0-9.]+ \[" "$T/bench" && grep -q "^| conv1_1 |" "$T/bench" && grep -q "^| relu5_1 |" "$T/bench" \
+    && grep -qE "^\| sum \| [0-9.]+ \| [0-9.]+ \|" "$T/bench" && grep -q "1 threads" "$T/bench" \
+    && ok "bench --profile prints the size row and the per-layer table" || bad "bench --profile ($(head -c 300 "$T/bench"))"
 
 # --- bad input ---
 echo "not an image" > "$T/text.png"
@@ -76,6 +81,7 @@ fi
 expect_error "output over input"      "overwrite the input" "$T/never" -- "$BIN" "$C" "$S" -o "$C" $FAST
 expect_error "no style image"         "no style image"      "$T/e11.png" -- "$BIN" "$C" -o "$T/e11.png" $FAST
 expect_error "import a non-model"     "not a VGG|malformed|no ONNX graph" "$T/e12.safetensors" -- "$BIN" model import "$T/text.png" -o "$T/e12.safetensors"
+expect_error "bench with 0 threads"   "threads 0 must"       "$T/never" -- "$BIN" bench --sizes 32 --threads 0
 [ "$(cat "$C" | sha256sum)" = "$(cat "$IMAGES/tiny_content_64.png" | sha256sum)" ] && ok "inputs unchanged" || bad "inputs unchanged"
 
 echo "cli: $pass passed, $fail failed"
