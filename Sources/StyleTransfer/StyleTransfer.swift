@@ -264,7 +264,7 @@ public final class StyleTransfer: @unchecked Sendable {
         let f = MemoryModel.float
         let inputs = ([content].compactMap { $0 } + styles).reduce(0) { $0 + $1.pixels.count * f }
             + (options.mask?.values.count ?? 0) * f
-        let fixed = inputs + MemoryModel.modelBytes(network) + MemoryModel.fixedBytes
+        let fixed = inputs + MemoryModel.modelBytes(network, depth: layers.depth) + MemoryModel.fixedBytes
         func pass(_ w: Int, _ h: Int, forwardOnly: Bool) -> Int {
             MemoryModel.passBytes(network, height: h, width: w, depth: layers.depth, convs: layers.convs,
                                   forwardOnly: forwardOnly, contentLayers: layers.contentIndices,

@@ -109,8 +109,7 @@ func parseLayers(_ text: String, option: String) throws -> [LayerWeight] {
 func runAndSave(content: ImageFile?, styles: [ImageFile], inputPaths: [String], options: TransferOptions,
                 common: OptimizationOptions, outputTemplate: ImageFile) throws {
     try checkOutputPath(common.output, inputs: inputPaths)
-    let (weights, _, _) = try ModelLocator.load(common.model)
-    let engine = StyleTransfer(weights: weights)
+    let engine = StyleTransfer(weights: try ModelLocator.load(common.model).0)  // the engine keeps its own layouts
     let reporter = ProgressReporter(quiet: common.quiet, printEvery: common.printEvery, logPath: common.log)
     do {
         let plan = try engine.plan(content: content?.image, styles: styles.map(\.image), options: options)

@@ -88,11 +88,11 @@ enum MemoryModel {
         return vectors * 3 * pixels * float
     }
 
-    static func modelBytes(_ network: FeatureNetwork) -> Int {
-        network.layers.reduce(0) { total, layer in
-            // What the layer keeps, plus the loaded weights its caller usually keeps too.
-            if case .conv(let c) = layer.kind { return total + (c.storedFloats + 9 * c.inChannels * c.outChannels) * float }
-            return total
+    /// The network's weights once layers 0..<depth have run (deeper ones keep what they hold now).
+    static func modelBytes(_ network: FeatureNetwork, depth: Int) -> Int {
+        network.layers.enumerated().reduce(0) { total, item in
+            guard case .conv(let c) = item.element.kind else { return total }
+            return total + (item.offset < depth ? max(c.floatsWhenUsed, c.storedFloats) : c.storedFloats) * float
         }
     }
 }

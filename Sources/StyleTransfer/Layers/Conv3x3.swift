@@ -1,4 +1,5 @@
 import COpenBLAS
+import Foundation
 
 /// 3x3 convolution, stride 1, zero padding 1, with bias (every VGG conv).
 ///
@@ -15,15 +16,33 @@ import COpenBLAS
 public final class Conv3x3: @unchecked Sendable {
     public let inChannels: Int
     public let outChannels: Int
-    /// Taps as nine [Cout][Cin] matrices, repacked once from OIHW.
-    private let taps: [Float]
+    /// Taps as nine [Cout][Cin] matrices, repacked once from OIHW (the direct
+    /// path's weights, and the Winograd path's until it first runs).
+    private var taps: [Float]
     /// For few input channels (conv1_1): [Cout][9*Cin], columns ordered (tap, channel),
     /// used with a small im2col so the GEMM's K is 27 instead of 3.
     private let flat: [Float]
     private var usesIm2col: Bool { inChannels < 16 }
     /// Winograd F(4x4,3x3) for the rest (every VGG conv but conv1_1), when enabled.
-    private let winograd: Winograd?
+    private let usesWinograd: Bool
+    /// Its transformed weights (4x the taps) are made on first use, so layers no
+    /// run reaches (conv5_2, conv5_3 for the usual style layers) cost only their taps.
+    private var winogradWeights: Winograd?
+    private let lock = NSLock()
     public let bias: [Float]
+
+    /// The Winograd form, made from the taps the first time (once, under the lock,
+    /// since one network serves many threads); nil on the other paths.
+    private var winograd: Winograd? {
+        guard usesWinograd else { return nil }
+        lock.lock()
+        defer { lock.unlock() }
+        if winogradWeights == nil {
+            winogradWeights = Winograd(taps: taps, inChannels: inChannels, outChannels: outChannels)
+            taps = []
+        }
+        return winogradWeights
+    }
 
     /// `weight` is OIHW: [Cout][Cin][3][3].
     /// `useWinograd: false` keeps the direct nine-GEMM path (the reference the tests compare against).
@@ -40,8 +59,8 @@ public final class Conv3x3: @unchecked Sendable {
                 }
             }
         }
-        let fast = inChannels >= 16 && useWinograd
-        taps = fast ? [] : t  // the Winograd path keeps only its transformed weights
+        usesWinograd = inChannels >= 16 && useWinograd
+        taps = t
         var f: [Float] = []  // only the im2col path keeps this layout
         if inChannels < 16 {
             f = [Float](repeating: 0, count: 9 * outChannels * inChannels)
@@ -52,7 +71,6 @@ public final class Conv3x3: @unchecked Sendable {
             }
         }
         flat = f
-        winograd = fast ? Winograd(taps: t, inChannels: inChannels, outChannels: outChannels) : nil
     }
 
     /// Runs `body(col, firstColumn, count)` over bands of the n GEMM columns with
@@ -152,8 +170,14 @@ public final class Conv3x3: @unchecked Sendable {
         dx.zeroBorder()  // gradient with respect to the zero padding is discarded
     }
 
-    /// Floats this layer keeps (its weights in the layouts its paths use).
-    var storedFloats: Int { taps.count + flat.count + (winograd?.transformed.count ?? 0) + bias.count }
+    /// Floats this layer keeps now, and once it has run (its weights in the
+    /// layouts its paths use), for the memory plan.
+    var storedFloats: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return taps.count + flat.count + (winogradWeights?.transformed.count ?? 0) + bias.count
+    }
+    var floatsWhenUsed: Int { (usesWinograd ? 36 : 9) * inChannels * outChannels + flat.count + bias.count }
 
     /// FLOPs of one forward pass (the backward costs the same).
     public func flops(height: Int, width: Int) -> Double {
