@@ -13,18 +13,16 @@ let blasOnCallingThread: Void = openblas_set_num_threads(1)
 /// engine's threads and the partial Grams summed in a fixed order.
 func gram(_ f: UnsafePointer<Float>, rows c: Int, columns n: Int, stride: Int, scale: Float,
           into g: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
-    let parts = max(1, min(engineThreads, n / 256))
-    let partial = UnsafeMutablePointer<Float>.allocate(capacity: parts * c * c)
-    defer { partial.deallocate() }
-    DispatchQueue.concurrentPerform(iterations: parts) { k in
-        let lo = n * k / parts, hi = n * (k + 1) / parts
-        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(c), Int32(hi - lo),
-                    scale, f + lo, Int32(stride), 0, partial + k * c * c, Int32(c))
+    let partials = parallelPartials(n, minimumChunk: 256) { columns in
+        var part = [Float](repeating: 0, count: c * c)  // upper triangle filled
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(c), Int32(columns.count),
+                    scale, f + columns.lowerBound, Int32(stride), 0, &part, Int32(c))
+        return part
     }
     for i in 0..<c {
         for j in i..<c {
             var s: Float = accumulate ? g[i * c + j] : 0
-            for k in 0..<parts { s += partial[k * c * c + i * c + j] }
+            for part in partials { s += part[i * c + j] }
             g[i * c + j] = s
             g[j * c + i] = s
         }
@@ -42,5 +40,3 @@ func multiply(_ m: Int, _ n: Int, _ k: Int, alpha: Float, _ a: UnsafePointer<Flo
                     b + cols.lowerBound, Int32(ldb), beta, c + cols.lowerBound, Int32(ldc))
     }
 }
-
-import Dispatch

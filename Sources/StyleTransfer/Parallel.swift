@@ -16,9 +16,20 @@ public func setEngineThreads(_ n: Int) {
 /// fixed by `count` and the thread count, so results do not depend on scheduling.
 @inline(__always)
 func parallelChunks(_ count: Int, minimumChunk: Int = 1 << 16, _ body: (Range<Int>) -> Void) {
+    _ = parallelPartials(count, minimumChunk: minimumChunk, body)
+}
+
+/// `parallelChunks` whose chunks each return a value, given back in chunk
+/// order, so that combining them (a sum of partial sums) is deterministic.
+@inline(__always)
+func parallelPartials<T>(_ count: Int, minimumChunk: Int = 1 << 16, _ body: (Range<Int>) -> T) -> [T] {
     let chunks = max(1, min(engineThreads, count / minimumChunk))
-    if chunks == 1 { body(0..<count); return }
-    DispatchQueue.concurrentPerform(iterations: chunks) { k in
-        body((count * k / chunks)..<(count * (k + 1) / chunks))
+    if chunks == 1 { return [body(0..<count)] }
+    var results = [T?](repeating: nil, count: chunks)
+    results.withUnsafeMutableBufferPointer { r in
+        DispatchQueue.concurrentPerform(iterations: chunks) { k in
+            r[k] = body((count * k / chunks)..<(count * (k + 1) / chunks))
+        }
     }
+    return results.map { $0! }
 }

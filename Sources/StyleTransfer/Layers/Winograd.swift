@@ -20,11 +20,8 @@ import COpenBLAS
 struct Winograd {
     let inChannels: Int
     let outChannels: Int
-    /// U[ξ][o][c] = (G g_oc Gᵀ)[ξ], computed once per model load.
+    /// U[ξ][o][c] = (G g_oc Gᵀ)[ξ], computed once (on the layer's first use).
     let transformed: [Float]
-
-    static let tile = 4      // output pixels per tile side
-    static let alpha = 6     // input pixels per tile side (tile + 2)
 
     // The four 1-D transforms, each applied along rows and then along columns.
     typealias Six = (Float, Float, Float, Float, Float, Float)

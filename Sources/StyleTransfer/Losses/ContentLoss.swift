@@ -1,5 +1,3 @@
-import Dispatch
-
 /// Content loss at one layer (Gatys et al., eq. 1, as a mean):
 ///   L = w / (C H W) * sum (F - P)^2,   dL/dF = 2 w / (C H W) * (F - P)
 /// where F are the features of the image being optimised and P those of the
@@ -21,18 +19,14 @@ public struct ContentLoss {
         let n = Double(f.channels * f.height * f.width)
         let scale = Float(2 * weight / n)
         let a = f.data, p = target.data
-        let parts = max(1, min(engineThreads, f.count >> 16))
-        var sums = [Double](repeating: 0, count: parts)  // one per chunk, added in order
-        sums.withUnsafeMutableBufferPointer { sums in
-            DispatchQueue.concurrentPerform(iterations: parts) { k in
-                var sum = 0.0
-                for i in (f.count * k / parts)..<(f.count * (k + 1) / parts) {
-                    let d = a[i] - p[i]
-                    sum += Double(d * d)
-                    if let g = gradient { g.data[i] += scale * d }
-                }
-                sums[k] = sum
+        let sums = parallelPartials(f.count) { range in
+            var sum = 0.0
+            for i in range {
+                let d = a[i] - p[i]
+                sum += Double(d * d)
+                if let g = gradient { g.data[i] += scale * d }
             }
+            return sum
         }
         return weight * sums.reduce(0, +) / n
     }
