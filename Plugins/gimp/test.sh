@@ -4,8 +4,8 @@
 #   STYLIZE_MODEL=/path/vgg16.safetensors Plugins/gimp/test.sh PREFIX
 #
 # PREFIX holds the installed libstylize (see build.sh). The plug-in is built
-# into a throwaway GIMP profile (GIMP2_DIRECTORY), runs on the shared tiny
-# images at size 64 with a few iterations, and every GIMP run is under
+# into a throwaway GIMP profile (GIMP2_DIRECTORY), runs on the repo's tiny
+# example images at size 64 with a few iterations, and every GIMP run is under
 # `timeout`. gimp-console exits 0 even when a plug-in fails, so the checks look
 # at the files written and at stderr. The dialog screenshot is kept in
 # $GIMP_TEST_ARTIFACTS (default: a temporary folder, printed at the end).
@@ -14,8 +14,8 @@ set -uo pipefail
 
 PREFIX="${1:?usage: STYLIZE_MODEL=FILE test.sh PREFIX}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-IMAGES="${STYLIZE_IMAGES:-$HERE/../../../shared/images}"
-[ -d "$IMAGES" ] || IMAGES=/work/shared/images
+# Only images the repo carries (examples/).
+IMAGES="$(cd "$HERE/../.." && pwd)/examples"
 CONTENT="$IMAGES/tiny_content_64.png"
 STYLE="$IMAGES/tiny_style_64.png"
 STYLE2="$IMAGES/style_great_wave_hokusai.jpg"

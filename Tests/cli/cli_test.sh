@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# End-to-end tests of the installed `stylize` CLI: real weights, shared images,
+# End-to-end tests of the installed `stylize` CLI: real weights, the example images,
 # and every kind of bad input (clear message, non-zero exit, no output left).
-#   STYLIZE_BIN (default: stylize on PATH), STYLIZE_MODEL, IMAGES (default ../shared/images)
+#   STYLIZE_BIN (default: stylize on PATH), STYLIZE_MODEL, IMAGES (default examples/)
 set -u
 BIN="${STYLIZE_BIN:-stylize}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
