@@ -96,3 +96,103 @@ enum MemoryModel {
         }
     }
 }
+
+extension StyleTransfer {
+    /// Levels, tiles and the memory estimate of a run, without running it.
+    public func plan(content: Image?, styles: [Image], options: TransferOptions) throws -> TransferPlan {
+        try options.validate(network: network, styleCount: styles.count)
+        for (i, image) in ([content].compactMap { $0 } + styles).enumerated() {
+            guard image.width >= 1, image.height >= 1, image.pixels.allSatisfy({ $0.isFinite }) else {
+                throw TransferError.invalidImage("image \(i + 1) is empty or has non-finite pixels")
+            }
+        }
+        guard let canvas = content ?? styles.first else { throw TransferError.invalidImage("no content or style image") }
+        if content == nil && (options.preserveColors != .none || options.mask != nil) {
+            throw TransferError.invalidOption("preserve colors and mask need a content image")
+        }
+        let longest = options.size == 0 ? max(canvas.width, canvas.height) : options.size
+
+        // Level sizes: halving from the full size, dropping levels that would be too small.
+        let requested = options.levelIterations?.count ?? options.scales
+        var sides: [Int] = []
+        for k in 0..<requested {
+            let side = Int((Double(longest) / Double(1 << (requested - 1 - k))).rounded())
+            if side >= TransferOptions.minimumLevelSide || k == requested - 1 { sides.append(side) }
+        }
+        var iterations: [Int]
+        if let given = options.levelIterations {
+            guard given.count == sides.count else {
+                throw TransferError.invalidOption("\(given.count) level iteration counts, but size \(longest) allows only \(sides.count) levels of at least \(TransferOptions.minimumLevelSide) px")
+            }
+            iterations = given
+        } else {
+            iterations = [Int](repeating: options.iterations / sides.count, count: sides.count)
+            iterations[sides.count - 1] += options.iterations % sides.count
+            if iterations.contains(0) {  // fewer iterations than levels: only the finest levels
+                let keep = min(sides.count, options.iterations)
+                sides = Array(sides.suffix(keep))
+                iterations = [Int](repeating: 1, count: keep)
+            }
+        }
+
+        let layers = LayerSelection(network: network, options: options, hasContent: content != nil, hasStyle: !styles.isEmpty)
+        let f = MemoryModel.float
+        let inputs = ([content].compactMap { $0 } + styles).reduce(0) { $0 + $1.pixels.count * f }
+            + (options.mask?.values.count ?? 0) * f
+        let fixed = inputs + MemoryModel.modelBytes(network, depth: layers.depth) + MemoryModel.fixedBytes
+        func pass(_ w: Int, _ h: Int, forwardOnly: Bool) -> Int {
+            MemoryModel.passBytes(network, height: h, width: w, depth: layers.depth, convs: layers.convs,
+                                  forwardOnly: forwardOnly, contentLayers: layers.contentIndices,
+                                  styleLayers: layers.styleIndices, masked: options.mask != nil)
+        }
+        let budget = options.maxMemory ?? Int.max
+        var levels: [TransferPlan.Level] = []
+        for (side, n) in zip(sides, iterations) {
+            let (w, h) = canvas.size(longestSide: side)
+            let pixels = w * h
+            let styleSizes = styles.map { $0.size(longestSide: max(1, Int((Double(side) * options.styleScale).rounded()))) }
+            // Whole-size images a level keeps: scaled content, x, the previous x, mask, scaled styles.
+            var base = fixed + (9 + (options.mask == nil ? 0 : 1)) * pixels * f
+                + styleSizes.reduce(0) { $0 + 3 * $1.width * $1.height * f }
+            // Style targets: whole style images, or crops when those do not fit.
+            var styleCrop: Int?
+            var stylePhase = styleSizes.map { pass($0.width, $0.height, forwardOnly: true) }.max() ?? 0
+            if base + stylePhase > budget, let largest = styleSizes.map({ max($0.width, $0.height) }).max() {
+                let m = 2 * Tiling.gramMargin
+                guard let crop = stride(from: largest / 16 * 16, through: 64, by: -16).first(where: {
+                    base + pass($0 + m, $0 + m, forwardOnly: true) <= budget
+                }) else { throw tooLittle(budget, base + pass(64 + m, 64 + m, forwardOnly: true)) }
+                styleCrop = crop
+                stylePhase = pass(crop + m, crop + m, forwardOnly: true)
+            }
+            let styleBase = base  // the style targets are computed before the tile accumulators exist
+            var optimisation = pass(w, h, forwardOnly: false) + MemoryModel.optimizerBytes(options, pixels: pixels)
+            var tile: Int?
+            if base + optimisation > budget {
+                base += 4 * pixels * f  // the blend accumulators
+                func tileBytes(_ t: Int) -> Int {
+                    let tw = min(t, w), th = min(t, h)
+                    return pass(tw, th, forwardOnly: false) + MemoryModel.optimizerBytes(options, pixels: tw * th)
+                        + 9 * tw * th * f  // tile crops of x, content, mask
+                }
+                guard let t = stride(from: max(w, h) / 16 * 16, through: 64, by: -16).first(where: {
+                    base + tileBytes($0) <= budget
+                }) else { throw tooLittle(budget, base + tileBytes(64)) }
+                // As few tiles as the largest fitting size needs, each made as small as that count allows
+                // (two 960 px tiles over 1024 px would nearly double the work; two of 576 do not).
+                let side = max(w, h), overlap = max(16, t / 8)
+                let count = (side - overlap + t - overlap - 1) / (t - overlap)
+                let t2 = ((side + (count - 1) * overlap + count - 1) / count + 15) / 16 * 16
+                tile = min(t, t2)
+                optimisation = tileBytes(tile!)
+            }
+            levels.append(.init(width: w, height: h, iterations: n, tile: tile, styleCrop: styleCrop,
+                                estimatedBytes: max(styleBase + stylePhase, base + optimisation)))
+        }
+        return TransferPlan(levels: levels)
+    }
+
+    private func tooLittle(_ budget: Int, _ needed: Int) -> TransferError {
+        .invalidOption("max memory \(formatBytes(budget)) is too small for this run: it needs at least \(formatBytes(needed)) even with 64 px tiles")
+    }
+}

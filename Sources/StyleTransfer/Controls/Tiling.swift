@@ -96,3 +96,73 @@ enum Tiling {
         }
     }
 }
+
+extension StyleTransfer {
+    /// Optimises `x` (width x height) in overlapping square tiles of side
+    /// `tile`. Every tile matches the same whole-image Gram targets; its
+    /// content target is its own crop. A level's iterations are split into
+    /// passes over all tiles; each pass shifts the tile grid so seams move,
+    /// and tiles are blended with feathered (linear ramp) overlaps.
+    /// `advance(losses, steps, evaluations)` reports steps done in this level.
+    func optimiseTiled(_ x: inout [Float], width w: Int, height h: Int, content: Image?, targets: [[Float]],
+                       mask: Mask?, options: TransferOptions, layers: LayerSelection, network: FeatureNetwork,
+                       tile: Int, iterations n: Int,
+                       advance: (LossTerms, Int, Int) throws -> Void) throws {
+        let overlap = max(16, tile / 8)  // ramps of tile/8: enough to hide seams, little repeated work
+        let passes = n >= 2 ? max(2, min(4, n / 4)) : 1
+        var stepsBefore = 0
+        for p in 0..<passes {
+            let steps = n / passes + (p < n % passes ? 1 : 0)
+            let shift = (tile - overlap) * p / passes
+            let xs = Tiling.spans(length: w, tile: tile, overlap: overlap, shift: shift)
+            let ys = Tiling.spans(length: h, tile: tile, overlap: overlap, shift: shift)
+            let tw = min(tile, w), th = min(tile, h)
+            var acc = [Float](repeating: 0, count: 3 * w * h)
+            var weights = [Float](repeating: 0, count: w * h)
+            var losses = LossTerms()
+            var done = 0
+            for y0 in ys {
+                for x0 in xs {
+                    var t = Tiling.crop(x, width: w, height: h, x: x0, y: y0, w: tw, h: th)
+                    let tileContent = content.map {
+                        Image(width: tw, height: th, pixels: Tiling.crop($0.pixels, width: w, height: h, x: x0, y: y0, w: tw, h: th))
+                    }
+                    let objective = TransferObjective(network: network, width: tw, height: th, content: tileContent,
+                                                      styleTargets: targets, mask: mask?.cropped(x: x0, y: y0, width: tw, height: th),
+                                                      options: options, layers: layers)
+                    var tileLoss = LossTerms()
+                    let f: Objective = { px in
+                        let (terms, g) = objective.evaluate(px)
+                        tileLoss = terms
+                        return (terms.total, g)
+                    }
+                    var optimizer: any Optimizer = options.optimizer == .lbfgs
+                        ? LBFGS(history: options.lbfgsHistory) : Adam(learningRate: options.learningRate)
+                    for _ in 0..<steps { _ = optimizer.step(&t, f) }
+                    let share = 1 / Double(xs.count * ys.count)
+                    losses.content += share * tileLoss.content
+                    losses.style += share * tileLoss.style
+                    losses.tv += share * tileLoss.tv
+                    let fx = Tiling.feather(start: x0, length: tw, total: w, overlap: overlap)
+                    let fy = Tiling.feather(start: y0, length: th, total: h, overlap: overlap)
+                    for r in 0..<th {
+                        for i in 0..<tw {
+                            let wgt = fx[i] * fy[r], dst = (y0 + r) * w + x0 + i
+                            weights[dst] += wgt
+                            for c in 0..<3 { acc[c * w * h + dst] += wgt * t[c * tw * th + r * tw + i] }
+                        }
+                    }
+                    done += 1
+                    let stepsNow = stepsBefore + steps * done / (xs.count * ys.count)
+                    let seen = Double(xs.count * ys.count) / Double(done)  // mean over the tiles done so far
+                    var mean = LossTerms()
+                    (mean.content, mean.style, mean.tv) = (losses.content * seen, losses.style * seen, losses.tv * seen)
+                    try advance(mean, stepsNow, objective.evaluations)
+                }
+            }
+            for c in 0..<3 { for i in 0..<(w * h) { acc[c * w * h + i] /= weights[i] } }
+            x = acc
+            stepsBefore += steps
+        }
+    }
+}
