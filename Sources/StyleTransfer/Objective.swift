@@ -33,7 +33,6 @@ public final class TransferObjective {
     let pass: FeatureNetwork.Pass
     let contentLosses: [ContentLoss]
     let styleLosses: [StyleLoss]
-    let maskedStyleLosses: [MaskedStyleLoss]
     let tvWeight: Double
     public private(set) var evaluations = 0
 
@@ -67,20 +66,12 @@ public final class TransferObjective {
         self.contentLosses = contentLosses
 
         let styles = zip(layers.style, layers.styleIndices).enumerated().filter { !styleTargets[$0.offset].isEmpty }
-        if let mask {
-            maskedStyleLosses = styles.map { k, layer in
-                // The mask at the layer's resolution: 2x2 means at every pooling before it.
-                let pools = network.layers[0..<layer.1].filter { if case .pool = $0.kind { return true } else { return false } }.count
-                var m = mask
-                for _ in 0..<pools { m = m.pooled() }
-                return MaskedStyleLoss(layer: layer.1, weight: options.styleWeight * layer.0.weight, target: styleTargets[k], mask: m)
-            }
-            styleLosses = []
-        } else {
-            styleLosses = styles.map { k, layer in
-                StyleLoss(layer: layer.1, weight: options.styleWeight * layer.0.weight, target: styleTargets[k])
-            }
-            maskedStyleLosses = []
+        styleLosses = styles.map { k, layer in
+            // The mask at the layer's resolution: 2x2 means at every pooling before it.
+            let pools = network.layers[0..<layer.1].filter { if case .pool = $0.kind { return true } else { return false } }.count
+            var m = mask
+            for _ in 0..<pools { m = m?.pooled() }
+            return StyleLoss(layer: layer.1, weight: options.styleWeight * layer.0.weight, target: styleTargets[k], mask: m)
         }
         tvWeight = options.tvWeight
     }
@@ -93,7 +84,7 @@ public final class TransferObjective {
         evaluations += 1
         var terms = LossTerms()
         var gradient: [Float]
-        if contentLosses.isEmpty && styleLosses.isEmpty && maskedStyleLosses.isEmpty {
+        if contentLosses.isEmpty && styleLosses.isEmpty {
             gradient = [Float](repeating: 0, count: pixels.count)
         } else {
             network.forward(pass, pixels: pixels)
@@ -102,9 +93,6 @@ public final class TransferObjective {
                     terms.content += loss.evaluate(pass.activation(i), gradient: g)
                 }
                 for loss in styleLosses where loss.layer == i {
-                    terms.style += loss.evaluate(pass.activation(i), gradient: g)
-                }
-                for loss in maskedStyleLosses where loss.layer == i {
                     terms.style += loss.evaluate(pass.activation(i), gradient: g)
                 }
             }

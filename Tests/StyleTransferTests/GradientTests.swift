@@ -218,6 +218,51 @@ import StyleTransfer
         #expect(err.norm < 1e-3)
     }
 
+    /// The guided (masked) Gram loss: d/dF of w/C² Σ((F∘m)(F∘m)ᵀ/Σm² - A)² with a
+    /// random mask in 0...1, zeros included.
+    @Test(arguments: [(4, 5, 7), (6, 3, 1)])
+    func maskedStyleLossGradient(shape: (Int, Int, Int)) {
+        let (c, h, w) = shape
+        var rng = SplitMix64(seed: UInt64(43 + h))
+        let target = gramMatrix(Support.randomMap(c, h, w, &rng))
+        var f = Support.random(c * h * w, &rng)
+        let mask = Mask(width: w, height: h, values: (0..<(h * w)).map { $0 % 3 == 0 ? 0 : Float.random(in: 0...1, using: &rng) })
+        let loss = StyleLoss(layer: 0, weight: 0.3, target: target, mask: mask)
+        let fm = FeatureMap(channels: c, height: h, width: w)
+        fm.setInterior(f)
+        let g = FeatureMap(channels: c, height: h, width: w)
+        _ = loss.evaluate(fm, gradient: g)
+        let analytic = g.interior()
+        #expect(analytic.allSatisfy { $0.isFinite } && analytic.contains { $0 != 0 })
+        // Where the mask is 0 the feature does not enter the loss.
+        #expect((0..<c).allSatisfy { ch in (0..<(h * w)).allSatisfy { mask.values[$0] != 0 || analytic[ch * h * w + $0] == 0 } })
+        let err = Self.compare("masked style loss \(c)x\(h)x\(w)", analytic: analytic, indices: Array(f.indices), &f, step: 0.01) { f in
+            let m = FeatureMap(channels: c, height: h, width: w)
+            m.setInterior(f)
+            return loss.evaluate(m, gradient: nil)
+        }
+        #expect(err.worst < 2e-2)
+        #expect(err.norm < 1e-3)
+    }
+
+    /// With an all-ones mask, F∘m = F and Σm² = H W: the guided loss is the plain one.
+    @Test func allOnesMaskGivesThePlainStyleLoss() {
+        let (c, h, w) = (5, 6, 7)
+        var rng = SplitMix64(seed: 47)
+        let target = gramMatrix(Support.randomMap(c, h, w, &rng))
+        let f = Support.randomMap(c, h, w, &rng)
+        let plain = StyleLoss(layer: 0, weight: 0.7, target: target)
+        let masked = StyleLoss(layer: 0, weight: 0.7, target: target,
+                               mask: Mask(width: w, height: h, values: [Float](repeating: 1, count: h * w)))
+        let g1 = FeatureMap(channels: c, height: h, width: w), g2 = FeatureMap(channels: c, height: h, width: w)
+        let l1 = plain.evaluate(f, gradient: g1), l2 = masked.evaluate(f, gradient: g2)
+        #expect(l1 > 0)
+        #expect(abs(l1 - l2) <= 1e-6 * l1)
+        let a = g1.interior(), b = g2.interior()
+        let scale = a.map { abs($0) }.max()!
+        #expect(scale > 0 && zip(a, b).allSatisfy { abs($0 - $1) <= 1e-6 * scale })
+    }
+
     @Test(arguments: [(5, 7), (1, 4), (3, 1)])
     func totalVariationGradient(size: (Int, Int)) {
         let (h, w) = size
