@@ -1,5 +1,6 @@
 #include "vips_shim.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,13 +31,32 @@ static void unref_all(VipsImage **images, int n) {
         if (images[i]) g_object_unref(images[i]);
 }
 
-int stylize_vips_load(const char *path, float **pixels, int *width, int *height,
+int stylize_vips_header(const char *path, int *width, int *height) {
+    VipsImage *image = vips_image_new_from_file(path, NULL);  // lazy: reads the header only
+    if (!image) return -1;
+    int swap = vips_image_get_orientation_swap(image);
+    *width = swap ? image->Ysize : image->Xsize;
+    *height = swap ? image->Xsize : image->Ysize;
+    g_object_unref(image);
+    return 0;
+}
+
+int stylize_vips_load(const char *path, int max_side, float **pixels, int *width, int *height,
                       int *bands, int *sixteen_bit) {
     VipsImage *t[8] = {0};
     int result = -1;
+    int w, h;
     *pixels = NULL;
-    if (!(t[0] = vips_image_new_from_file(path, NULL))) goto done;
-    if (vips_autorot(t[0], &t[1], NULL)) goto done;
+    if (stylize_vips_header(path, &w, &h)) return -1;
+    if (max_side > 0 && (w > max_side || h > max_side)) {
+        // Shrink-on-load where the format has it (JPEG, WebP, HEIF), streaming otherwise;
+        // thumbnail also applies the orientation.
+        if (vips_thumbnail(path, &t[1], max_side, "height", max_side, "size", VIPS_SIZE_DOWN,
+                           "fail_on", VIPS_FAIL_ON_TRUNCATED, NULL)) goto done;
+    } else {
+        if (!(t[0] = vips_image_new_from_file(path, "fail_on", VIPS_FAIL_ON_TRUNCATED, NULL))) goto done;
+        if (vips_autorot(t[0], &t[1], NULL)) goto done;
+    }
     VipsImage *in = t[1];
     int deep = in->BandFmt != VIPS_FORMAT_UCHAR && in->BandFmt != VIPS_FORMAT_CHAR;
     // An embedded profile is the truth about the colours: convert through it.
@@ -77,23 +97,66 @@ done:
     return result;
 }
 
+int stylize_vips_savable(const char *path) {
+    return vips_foreign_find_save(path) ? 0 : -1;
+}
+
+// The temporary file being written, for the signal handler (async-signal-safe: unlink only).
+static char temp_path[4096];
+static volatile sig_atomic_t temp_set = 0;
+
+void stylize_temp_register(const char *path) {
+    temp_set = 0;
+    if (path && *path && strlen(path) < sizeof temp_path) {
+        memcpy(temp_path, path, strlen(path) + 1);
+        temp_set = 1;
+    }
+}
+
+static void stylize_temp_on_signal(int sig) {
+    if (temp_set) unlink(temp_path);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void stylize_temp_cleanup_install(void) {
+    int signals[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) signal(signals[i], stylize_temp_on_signal);
+}
+
 int stylize_vips_save(const char *path, const float *pixels, int width, int height,
                       int bands, int sixteen_bit) {
     VipsImage *t[4] = {0};
     int result = -1;
-    char temp[4096];
-    const char *dot = strrchr(path, '.');
-    const char *slash = strrchr(path, '/');
+    char file[4096], temp[4096];
+    // "out.jpg[Q=95]": the file is out.jpg, the save options follow it.
+    const char *options = "";
+    size_t length = strlen(path);
+    const char *open = strrchr(path, '[');
+    if (length > 0 && path[length - 1] == ']' && open && open > path) {
+        options = open;
+        length = (size_t)(open - path);
+    }
+    if (length >= sizeof file) {
+        vips_error("stylize", "output path is too long");
+        return -1;
+    }
+    memcpy(file, path, length);
+    file[length] = 0;
+    const char *dot = strrchr(file, '.');
+    const char *slash = strrchr(file, '/');
     if (!dot || (slash && dot < slash)) {
-        vips_error("stylize", "output file \"%s\" has no extension to choose a format", path);
+        vips_error("stylize", "\"%s\" has no extension to choose a format", path);
         return -1;
     }
     // Same directory (so rename is atomic), same extension (so vips picks the format).
-    int n = snprintf(temp, sizeof temp, "%.*s.stylize-tmp-%d%s", (int)(dot - path), path, (int)getpid(), dot);
+    int n = snprintf(temp, sizeof temp, "%.*s.stylize-tmp-%d%s", (int)(dot - file), file, (int)getpid(), dot);
     if (n < 0 || n >= (int)sizeof temp) {
         vips_error("stylize", "output path is too long");
         return -1;
     }
+    char target[4096 + 256];
+    snprintf(target, sizeof target, "%s%s", temp, options);
     if (!(t[0] = vips_image_new_from_memory_copy(pixels, (size_t)width * height * bands * sizeof(float),
                                                  width, height, bands, VIPS_FORMAT_FLOAT)))
         goto done;
@@ -102,17 +165,25 @@ int stylize_vips_save(const char *path, const float *pixels, int width, int heig
     if (vips_linear1(t[0], &t[1], scale, 0.5, NULL)) goto done;
     if (vips_cast(t[1], &t[2], sixteen_bit ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR, NULL)) goto done;
     t[2]->Type = sixteen_bit ? VIPS_INTERPRETATION_RGB16 : VIPS_INTERPRETATION_sRGB;
-    if (vips_image_write_to_file(t[2], temp, NULL)) {
+    stylize_temp_register(temp);
+    if (vips_image_write_to_file(t[2], target, NULL)) {
         unlink(temp);
+        // vips names the temporary file: name the user's instead.
+        GString *message = g_string_new(vips_error_buffer());
+        g_string_replace(message, temp, file, 0);
+        vips_error_clear();
+        vips_error("stylize", "%s", message->str);
+        g_string_free(message, TRUE);
         goto done;
     }
-    if (rename(temp, path)) {
+    if (rename(temp, file)) {
         unlink(temp);
-        vips_error("stylize", "cannot move the result into place as \"%s\"", path);
+        vips_error("stylize", "cannot move the result into place as \"%s\"", file);
         goto done;
     }
     result = 0;
 done:
+    stylize_temp_register(NULL);
     unref_all(t, 4);
     return result;
 }

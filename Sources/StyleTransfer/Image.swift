@@ -43,10 +43,7 @@ public struct Image: Sendable, Equatable {
     }
 
     /// Size with the longest side equal to `longest` (aspect kept, at least 1 px).
-    public func size(longestSide longest: Int) -> (width: Int, height: Int) {
-        let scale = Double(longest) / Double(max(width, height))
-        return (max(1, Int((Double(width) * scale).rounded())), max(1, Int((Double(height) * scale).rounded())))
-    }
+    public func size(longestSide longest: Int) -> (width: Int, height: Int) { imageSize.size(longestSide: longest) }
 
     public func clamped() -> Image {
         Image(width: width, height: height, pixels: pixels.map { min(255, max(0, $0)) })

@@ -8,16 +8,21 @@ public struct LayerWeight: Sendable, Equatable {
         self.weight = weight
     }
 
-    /// Parses a comma list such as "relu1_1:0.5,relu2_1".
-    public static func parseList(_ text: String) throws -> [LayerWeight] {
-        try text.split(separator: ",").map { item in
-            let parts = item.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard let name = parts.first, !name.isEmpty else { throw TransferError.invalidOption("empty layer name in '\(text)'") }
+    /// Parses a comma list such as "relu1_1:0.5,relu2_1" given for `key`.
+    /// An empty text is no layers; an empty item or a bad weight is an error.
+    public static func parseList(_ text: String, key: OptionKey) throws -> [LayerWeight] {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty { return [] }
+        return try trimmed.split(separator: ",", omittingEmptySubsequences: false).map { item in
+            let parts = item.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let name = parts.first, !name.isEmpty else {
+                throw OptionError(key, "'\(text)' has an empty layer name")
+            }
             var weight = 1.0
             if parts.count == 2 {
-                guard let w = Double(parts[1]), w.isFinite, w >= 0 else {
-                    throw TransferError.invalidOption("layer weight '\(parts[1])' of \(name) is not a number >= 0")
-                }
+                guard let w = Double(parts[1]) else { throw OptionError(key, "weight '\(parts[1])' of \(name) is not a number") }
+                if let problem = OptionTable[key].problem(w) { throw OptionError(key, "weight of \(name): \(problem)") }
                 weight = w
             }
             return LayerWeight(name, weight)
@@ -80,55 +85,81 @@ public struct TransferOptions: Sendable {
     public static let defaultStyleLayers = TransferOptions().styleLayers
     public static let defaultContentLayers = TransferOptions().contentLayers
 
-    /// Rejects options that cannot give a result; names the option and value.
+    /// The one validator of every front door: rejects options that cannot give
+    /// a finite result, naming the option (`OptionError.key`) and the value.
+    /// Ranges come from `OptionTable`; layer names are checked against the network.
     public func validate(network: FeatureNetwork, styleCount: Int) throws {
-        func check(_ ok: Bool, _ message: @autoclosure () -> String) throws {
-            if !ok { throw TransferError.invalidOption(message()) }
+        try validate(styleCount: styleCount)
+        for (key, layers) in [(OptionKey.contentLayers, contentLayers), (.styleLayers, styleLayers)] {
+            for layer in layers where network.layerIndex(layer.name) == nil {
+                throw OptionError(key, "unknown layer '\(layer.name)' (the \(network.topology.rawValue) model has "
+                    + network.layerNames.joined(separator: ", ") + ")")
+            }
         }
-        try check(size >= 0 && size <= 16384, "size \(size) is not between 0 and 16384")
-        try check(iterations >= 1 && iterations <= 1_000_000, "iterations \(iterations) must be at least 1")
-        for (name, value) in [("content weight", contentWeight), ("style weight", styleWeight), ("tv weight", tvWeight)] {
-            try check(value.isFinite && value >= 0, "\(name) \(value) must be a finite number >= 0")
+    }
+
+    /// Everything but the layer names, which need the model: what a front door
+    /// can check while parsing its arguments.
+    public func validate(styleCount: Int) throws {
+        func number(_ key: OptionKey, _ value: Double) throws {
+            if let problem = OptionTable[key].problem(value) { throw OptionError(key, problem) }
         }
-        try check(learningRate.isFinite && learningRate > 0, "learning rate \(learningRate) must be > 0")
-        try check(lbfgsHistory >= 1 && lbfgsHistory <= 1000, "L-BFGS history \(lbfgsHistory) must be 1...1000")
-        try check(styleScale.isFinite && styleScale > 0 && styleScale <= 8, "style scale \(styleScale) must be in (0, 8]")
-        for layer in contentLayers + styleLayers {
-            try check(network.layerIndex(layer.name) != nil,
-                      "unknown layer '\(layer.name)' (\(network.topology.rawValue) has \(network.layerNames.joined(separator: ", ")))")
-            try check(layer.weight.isFinite && layer.weight >= 0, "layer weight \(layer.weight) of \(layer.name) must be >= 0")
+        try number(.size, Double(size))
+        try number(.iterations, Double(iterations))
+        try number(.contentWeight, contentWeight)
+        try number(.styleWeight, styleWeight)
+        try number(.tvWeight, tvWeight)
+        try number(.learningRate, learningRate)
+        try number(.styleScale, styleScale)
+        try number(.scales, Double(scales))
+        guard (1...1000).contains(lbfgsHistory) else { throw OptionError(.optimizer, "L-BFGS history \(lbfgsHistory) is not 1 to 1000") }
+        for (key, layers) in [(OptionKey.contentLayers, contentLayers), (.styleLayers, styleLayers)] {
+            for layer in layers {
+                if let problem = OptionTable[key].problem(layer.weight) { throw OptionError(key, "weight of \(layer.name): \(problem)") }
+            }
         }
-        try check(!contentLayers.isEmpty || !styleLayers.isEmpty, "no content or style layers")
+        if contentLayers.isEmpty && styleLayers.isEmpty { throw OptionError(.styleLayers, "no content or style layers are given") }
         if let blend = styleBlend {
-            try check(blend.count == styleCount, "style blend has \(blend.count) weights for \(styleCount) style images")
-            try check(blend.allSatisfy { $0.isFinite && $0 >= 0 } && blend.reduce(0, +) > 0,
-                      "style blend weights \(blend) must be >= 0 with a positive sum")
+            guard blend.count == styleCount else {
+                throw OptionError(.styleBlend, "\(blend.count) weights for \(styleCount) style image\(styleCount == 1 ? "" : "s")")
+            }
+            for w in blend { try number(.styleBlend, w) }
+            guard blend.reduce(0, +) > 0 else { throw OptionError(.styleBlend, "the weights add up to 0") }
         }
-        if initialization == .style { try check(styleCount > 0, "init 'style' needs a style image") }
-        try check(scales >= 1 && scales <= 8, "scales \(scales) must be 1...8")
+        if initialization == .style && styleCount == 0 { throw OptionError(.initialization, "'style' needs a style image") }
         if let levels = levelIterations {
-            try check(!levels.isEmpty && levels.count <= 8 && levels.allSatisfy { $0 >= 1 },
-                      "level iterations \(levels) must be 1 to 8 counts, each >= 1")
+            guard !levels.isEmpty, levels.count <= 8 else { throw OptionError(.scaleIterations, "give 1 to 8 counts, not \(levels.count)") }
+            for n in levels { try number(.scaleIterations, Double(n)) }
         }
-        if let maxMemory { try check(maxMemory > 0, "max memory \(maxMemory) must be > 0 bytes") }
-        if let mask {
-            try check(mask.width >= 1 && mask.height >= 1 && mask.values.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 },
-                      "mask values must be in 0...1")
+        if let maxMemory { try number(.maxMemory, Double(maxMemory)) }
+        if let mask, !(mask.width >= 1 && mask.height >= 1 && mask.values.allSatisfy({ $0.isFinite && $0 >= 0 && $0 <= 1 })) {
+            throw OptionError(.mask, "values must be in 0...1")
         }
     }
 }
 
 public enum TransferError: Error, CustomStringConvertible, Equatable {
-    case invalidOption(String)
     case invalidImage(String)
+    /// The loss or its gradient stopped being finite: no result is returned.
+    case diverged(String)
+    /// The plan needs more memory than the machine can give this process.
+    case outOfMemory(needed: Int, available: Int)
     case cancelled
 
     public var description: String {
         switch self {
-        case .invalidOption(let m): return "invalid option: \(m)"
-        case .invalidImage(let m): return "invalid image: \(m)"
+        case .invalidImage(let m): return m
+        case .diverged(let m): return m
+        case .outOfMemory: return memoryMessage(size: "--size", maxMemory: "--max-memory")
         case .cancelled: return "cancelled"
         }
+    }
+
+    /// The out-of-memory advice with a front door's spelling of the two options that help.
+    public func memoryMessage(size: String, maxMemory: String) -> String {
+        guard case .outOfMemory(let needed, let available) = self else { return description }
+        return "this run needs about \(formatBytes(needed)) of memory, but only \(formatBytes(available)) can be had: "
+            + "lower \(size) or set \(maxMemory) to work in tiles"
     }
 }
 

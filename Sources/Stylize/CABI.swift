@@ -98,39 +98,67 @@ private func open(_ path: String?) throws -> OpaquePointer {
     OpaquePointer(Unmanaged.passRetained(try ModelLookup.open(path)).toOpaque())
 }
 
+@_cdecl("stylize_check")
+public func cCheck(_ model: OpaquePointer?, _ content: UnsafePointer<stylize_image>?,
+                   _ styles: UnsafePointer<stylize_image>?, _ styleCount: Int32,
+                   _ options: UnsafePointer<stylize_options>?) -> stylize_status {
+    guarded {
+        let request = try Request(content: content, styles: styles, styleCount: styleCount, options: options,
+                                  pixelsRequired: false)
+        let handle = try model.map { Unmanaged<ModelHandle>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
+            ?? ModelLookup.open(try pathString(request.rawOptions.model_path, "options->model_path"))
+        _ = try request.admit(handle)
+    }
+}
+
 /// One checked call: images, options and output, ready to run.
 struct Request {
     let content: stylize_image
     let styles: [stylize_image]
     let rawOptions: stylize_options
     let options: TransferOptions
-    let output: UnsafeMutablePointer<UInt8>
+    let output: UnsafeMutablePointer<UInt8>?
     let outputStride: Int
 
+    /// `pixelsRequired` false (stylize_check): only sizes are read.
     init(content: UnsafePointer<stylize_image>?, styles: UnsafePointer<stylize_image>?, styleCount: Int32,
-         options: UnsafePointer<stylize_options>?, output: UnsafeMutablePointer<UInt8>?, outputStride: Int) throws {
-        self.content = try Marshal.checkImage(content, "content")
+         options: UnsafePointer<stylize_options>?, output: UnsafeMutablePointer<UInt8>? = nil, outputStride: Int = 0,
+         pixelsRequired: Bool = true) throws {
+        self.content = try Marshal.checkImage(content, "content", pixelsRequired: pixelsRequired)
         guard (1...Marshal.maxStyles).contains(Int(styleCount)) else {
             throw ABIError.argument("style_count \(styleCount) is not in 1...\(Marshal.maxStyles)")
         }
         guard let styles else { throw ABIError.argument("styles is NULL") }
-        self.styles = try (0..<Int(styleCount)).map { try Marshal.checkImage(styles + $0, "styles[\($0)]") }
-        guard let output else { throw ABIError.argument("output is NULL") }
-        try Marshal.checkStride(outputStride, width: Int(self.content.width), height: Int(self.content.height),
-                                channels: Int(self.content.channels), name: "output_stride")
+        self.styles = try (0..<Int(styleCount)).map {
+            try Marshal.checkImage(styles + $0, "styles[\($0)]", pixelsRequired: pixelsRequired)
+        }
+        if pixelsRequired {
+            guard output != nil else { throw ABIError.argument("output is NULL") }
+            try Marshal.checkStride(outputStride, width: Int(self.content.width), height: Int(self.content.height),
+                                    channels: Int(self.content.channels), name: "output_stride")
+        }
+        // The image rule before anything is allocated for these sizes (the mask's floats, the planar copies).
+        try Admission.check(ImageSize(width: Int(self.content.width), height: Int(self.content.height)), name: "content")
+        for (i, style) in self.styles.enumerated() {
+            try Admission.check(ImageSize(width: Int(style.width), height: Int(style.height)), name: "styles[\(i)]")
+        }
         self.output = output
         self.outputStride = outputStride
         rawOptions = try Marshal.readOptions(options)
-        let inputs = Marshal.inputBytes(content: self.content, styles: self.styles)
-        if inputs > Marshal.physicalMemory / 2 { throw Marshal.outOfMemory(inputs) }
-        self.options = try Marshal.transferOptions(rawOptions, styleCount: Int(styleCount), content: self.content)
+        self.options = try Marshal.transferOptions(rawOptions, styleCount: Int(styleCount), content: self.content,
+                                                   pixelsRequired: pixelsRequired)
+    }
+
+    /// The engine's admission: options, the image rule and the memory plan
+    /// against what the machine can give, from sizes alone.
+    func admit(_ model: ModelHandle) throws -> TransferPlan {
+        let size = { (i: stylize_image) in ImageSize(width: Int(i.width), height: Int(i.height)) }
+        return try model.transfer.admit(content: size(content), styles: styles.map(size), options: options,
+                                        names: ("content", { "styles[\($0)]" }))
     }
 
     func run(_ model: ModelHandle, progress: stylize_progress_fn?, user: UnsafeMutableRawPointer?) throws {
-        let network = model.transfer.network
-        try Marshal.checkLayers(options, network: network)
-        try options.validate(network: network, styleCount: styles.count)  // the engine's own checks, as a backstop
-
+        _ = try admit(model)
         let callback: ((TransferProgress) -> Bool)? = progress.map { fn in
             { p in
                 fn(user, Int32(clamping: p.iteration), Int32(clamping: p.total),
@@ -138,19 +166,14 @@ struct Request {
             }
         }
         let contentImage = Marshal.planar(content), styleImages = styles.map(Marshal.planar)
-        // The engine's memory plan (levels, tiles) for this run, checked against the machine.
-        let plan = try model.transfer.plan(content: contentImage, styles: styleImages, options: options)
-        let needed = Double(plan.estimatedPeakBytes) + Marshal.inputBytes(content: content, styles: styles)
-        if needed > Marshal.physicalMemory { throw Marshal.outOfMemory(needed) }
         let result = try model.transfer.run(content: contentImage, styles: styleImages, options: options, progress: callback)
         guard result.width == Int(content.width), result.height == Int(content.height),
               result.pixels.count == 3 * result.width * result.height else {
             throw ABIError(status: STYLIZE_ERROR_INTERNAL, message: "internal error: the engine returned a "
                 + "\(result.width)x\(result.height) image for \(content.width)x\(content.height) content")
         }
-        guard result.pixels.allSatisfy({ $0.isFinite }) else {
-            throw ABIError(status: STYLIZE_ERROR_INTERNAL, message: "the optimisation diverged (non-finite pixels); "
-                + "try smaller weights or options->learning_rate")
+        guard result.pixels.allSatisfy({ $0.isFinite }), let output else {
+            throw TransferError.diverged("the optimisation diverged (non-finite pixels): lower the weights or options->learning_rate")
         }
         Marshal.write(result, alphaFrom: content, to: output, stride: outputStride)
     }

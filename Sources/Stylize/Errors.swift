@@ -7,6 +7,9 @@ import StyleTransfer
 struct ABIError: Error {
     let status: stylize_status
     let message: String
+    /// The option at fault and the problem without its name (for hosts that spell it their own way).
+    var option: OptionKey?
+    var problem = ""
 
     static func argument(_ message: String) -> ABIError { ABIError(status: STYLIZE_ERROR_INVALID_ARGUMENT, message: message) }
     static func option(_ message: String) -> ABIError { ABIError(status: STYLIZE_ERROR_INVALID_OPTION, message: message) }
@@ -17,8 +20,16 @@ struct ABIError: Error {
         switch error {
         case let e as ABIError: self = e
         case TransferError.cancelled: self.init(status: STYLIZE_ERROR_CANCELLED, message: "cancelled by the progress callback")
-        case TransferError.invalidOption(let m): self.init(status: STYLIZE_ERROR_INVALID_OPTION, message: "options: \(m)")
+        case let e as OptionError:
+            let name = OptionTable[e.key].c.map { "options->\($0)" } ?? OptionTable[e.key].cli
+            self.init(status: STYLIZE_ERROR_INVALID_OPTION, message: e.message(naming: name))
+            option = e.key
+            problem = e.problem
         case TransferError.invalidImage(let m): self.init(status: STYLIZE_ERROR_INVALID_ARGUMENT, message: m)
+        case let e as TransferError where e.isOutOfMemory:
+            self.init(status: STYLIZE_ERROR_OUT_OF_MEMORY,
+                      message: e.memoryMessage(size: "options->size", maxMemory: "options->max_memory"))
+        case TransferError.diverged(let m): self.init(status: STYLIZE_ERROR_DIVERGED, message: m)
         case let e as ModelError: self.init(status: STYLIZE_ERROR_MODEL, message: e.description)
         default: self.init(status: STYLIZE_ERROR_INTERNAL, message: "internal error: \(error)")
         }
@@ -77,6 +88,45 @@ func guarded(_ body: () throws -> Void) -> stylize_status {
     } catch {
         let e = ABIError(error)
         setLastError(e.message)
+        LastErrorOption.set(e.option, problem: e.problem)
         return e.status
+    }
+}
+
+extension TransferError {
+    var isOutOfMemory: Bool { if case .outOfMemory = self { return true } else { return false } }
+}
+
+/// This thread's last option at fault (an index into the table, -1 = none) and its problem text.
+enum LastErrorOption {
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { free($0) }
+        return key
+    }()
+    private static let problemCapacity = 1024
+
+    /// [index as Int32][problem, NUL-terminated] in one per-thread buffer, like the last error.
+    private static func buffer() -> UnsafeMutableRawPointer? {
+        if let p = pthread_getspecific(key) { return p }
+        guard let p = calloc(8 + problemCapacity, 1) else { return nil }
+        p.storeBytes(of: Int32(-1), as: Int32.self)
+        pthread_setspecific(key, p)
+        return p
+    }
+
+    static func set(_ option: OptionKey?, problem: String) {
+        guard let p = buffer() else { return }
+        p.storeBytes(of: Int32(option.flatMap { o in OptionTable.all.firstIndex { $0.key == o } } ?? -1), as: Int32.self)
+        let bytes = Array(problem.utf8.prefix(problemCapacity - 1))
+        let text = (p + 8).assumingMemoryBound(to: UInt8.self)
+        for (i, b) in bytes.enumerated() { text[i] = b }
+        text[bytes.count] = 0
+    }
+
+    static var index: Int32 { pthread_getspecific(key)?.load(as: Int32.self) ?? -1 }
+    static var problem: UnsafePointer<CChar> {
+        guard let p = pthread_getspecific(key) else { return cString("") }
+        return UnsafePointer((p + 8).assumingMemoryBound(to: CChar.self))
     }
 }

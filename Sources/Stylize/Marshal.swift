@@ -12,10 +12,11 @@ enum Marshal {
     // MARK: Images
 
     /// A checked image description: a pixel reader stays inside height x stride.
-    static func checkImage(_ pointer: UnsafePointer<stylize_image>?, _ name: String) throws -> stylize_image {
+    static func checkImage(_ pointer: UnsafePointer<stylize_image>?, _ name: String,
+                           pixelsRequired: Bool = true) throws -> stylize_image {
         guard let pointer else { throw ABIError.argument("\(name) is NULL") }
         let image = pointer.pointee
-        guard image.pixels != nil else { throw ABIError.argument("\(name)->pixels is NULL") }
+        guard image.pixels != nil || !pixelsRequired else { throw ABIError.argument("\(name)->pixels is NULL") }
         guard (1...maxDimension).contains(Int(image.width)) else {
             throw ABIError.argument("\(name)->width \(image.width) is not in 1...\(maxDimension)")
         }
@@ -130,26 +131,14 @@ enum Marshal {
         return o
     }
 
-    static func string(_ pointer: UnsafePointer<CChar>?, _ name: String) throws -> String? {
-        guard let pointer else { return nil }
-        guard let s = String(validatingCString: pointer) else { throw ABIError.option("\(name) is not valid UTF-8") }
-        return s
-    }
-
-    /// The engine's options for a run with `styleCount` styles. Layer names are
-    /// checked against the model later, in `checkLayers`.
-    static func transferOptions(_ o: stylize_options, styleCount: Int, content: stylize_image) throws -> TransferOptions {
+    /// The engine's options for a run with `styleCount` styles: a plain
+    /// translation. Ranges, layer names and blend weights are checked by the
+    /// engine's one validator (`TransferOptions.validate`); only what cannot be
+    /// represented in Swift (an enum value outside the C enum, a bad string,
+    /// a short mask stride) is refused here.
+    static func transferOptions(_ o: stylize_options, styleCount: Int, content: stylize_image,
+                                pixelsRequired: Bool = true) throws -> TransferOptions {
         var t = TransferOptions()
-        func check(_ ok: Bool, _ message: @autoclosure () -> String) throws {
-            if !ok { throw ABIError.option("options->\(message())") }
-        }
-        try check((0...16384).contains(Int(o.size)), "size \(o.size) is not in 0...16384 (0 = content size)")
-        try check((1...1_000_000).contains(Int(o.iterations)), "iterations \(o.iterations) is not in 1...1000000")
-        for (name, v) in [("content_weight", o.content_weight), ("style_weight", o.style_weight), ("tv_weight", o.tv_weight)] {
-            try check(v.isFinite && v >= 0, "\(name) \(v) must be a finite number >= 0")
-        }
-        try check(o.learning_rate.isFinite && o.learning_rate > 0, "learning_rate \(o.learning_rate) must be a finite number > 0")
-        try check(o.style_scale.isFinite && o.style_scale > 0 && o.style_scale <= 8, "style_scale \(o.style_scale) must be in (0, 8]")
         t.size = Int(o.size)
         t.iterations = Int(o.iterations)
         t.contentWeight = o.content_weight
@@ -158,33 +147,22 @@ enum Marshal {
         t.learningRate = o.learning_rate
         t.styleScale = o.style_scale
         t.seed = o.seed
-
-        switch o.`init` {
-        case STYLIZE_INIT_CONTENT: t.initialization = .content
-        case STYLIZE_INIT_NOISE: t.initialization = .noise
-        case STYLIZE_INIT_STYLE: t.initialization = .style
-        default: try check(false, "init \(o.`init`.rawValue) is not a stylize_init value (0...2)")
-        }
-        switch o.optimizer {
-        case STYLIZE_OPTIMIZER_LBFGS: t.optimizer = .lbfgs
-        case STYLIZE_OPTIMIZER_ADAM: t.optimizer = .adam
-        default: try check(false, "optimizer \(o.optimizer.rawValue) is not a stylize_optimizer value (0...1)")
-        }
-        switch o.pooling {
-        case STYLIZE_POOLING_MAX: t.pooling = .max
-        case STYLIZE_POOLING_AVERAGE: t.pooling = .average
-        default: try check(false, "pooling \(o.pooling.rawValue) is not a stylize_pooling value (0...1)")
-        }
-        switch o.preserve_colors {
-        case STYLIZE_PRESERVE_COLORS_NONE: t.preserveColors = .none
-        case STYLIZE_PRESERVE_COLORS_LUMINANCE: t.preserveColors = .luminance
-        case STYLIZE_PRESERVE_COLORS_HISTOGRAM: t.preserveColors = .histogram
-        default: try check(false, "preserve_colors \(o.preserve_colors.rawValue) is not a stylize_preserve_colors value (0...2)")
-        }
-
-        try check((1...8).contains(Int(o.scales)), "scales \(o.scales) is not in 1...8")
         t.scales = Int(o.scales)
         t.maxMemory = o.max_memory == 0 ? nil : Int(clamping: o.max_memory)
+
+        /// The enum value as an index into the option's choices.
+        func choice<T>(_ key: OptionKey, _ raw: UInt32, _ values: [T]) throws -> T {
+            guard Int(raw) < values.count else {
+                let names = OptionTable[key].choices.enumerated().map { "\($0.offset) (\($0.element))" }
+                throw OptionError(key, "\(raw) is not one of \(names.joined(separator: ", "))")
+            }
+            return values[Int(raw)]
+        }
+        t.initialization = try choice(.initialization, o.`init`.rawValue, [.content, .noise, .style])
+        t.optimizer = try choice(.optimizer, o.optimizer.rawValue, [.lbfgs, .adam])
+        t.pooling = try choice(.pooling, o.pooling.rawValue, [.max, .average])
+        t.preserveColors = try choice(.preserveColors, o.preserve_colors.rawValue, [.none, .luminance, .histogram])
+
         if let mask = o.mask {
             let w = Int(content.width), h = Int(content.height)
             do {
@@ -192,63 +170,21 @@ enum Marshal {
             } catch let e as ABIError {
                 throw ABIError.option(e.message)
             }
-            var values = [Float](repeating: 0, count: w * h)
-            for y in 0..<h { for x in 0..<w { values[y * w + x] = Float(mask[y * o.mask_stride + x]) / 255 } }
+            var values = [Float](repeating: 1, count: w * h)  // stylize_check: the size is what counts
+            if pixelsRequired {
+                for y in 0..<h { for x in 0..<w { values[y * w + x] = Float(mask[y * o.mask_stride + x]) / 255 } }
+            }
             t.mask = Mask(width: w, height: h, values: values)
         }
-
         if let blend = o.style_blend {
-            let weights = Array(UnsafeBufferPointer(start: blend, count: styleCount))
-            for (i, w) in weights.enumerated() {
-                try check(w.isFinite && w >= 0, "style_blend[\(i)] \(w) must be a finite number >= 0")
-            }
-            try check(weights.reduce(0, +) > 0, "style_blend weights must have a positive sum")
-            t.styleBlend = weights
+            t.styleBlend = Array(UnsafeBufferPointer(start: blend, count: styleCount))
         }
-        for (name, pointer, keyPath) in [("content_layers", o.content_layers, \TransferOptions.contentLayers),
-                                         ("style_layers", o.style_layers, \TransferOptions.styleLayers)] {
-            guard let text = try string(pointer, "options->\(name)") else { continue }
-            do {
-                t[keyPath: keyPath] = try LayerWeight.parseList(text)
-            } catch TransferError.invalidOption(let message) {
-                throw ABIError.option("options->\(name) '\(text)': \(message)")
-            }
+        for (key, pointer, keyPath) in [(OptionKey.contentLayers, o.content_layers, \TransferOptions.contentLayers),
+                                        (.styleLayers, o.style_layers, \TransferOptions.styleLayers)] {
+            guard let pointer else { continue }
+            guard let text = String(validatingCString: pointer) else { throw OptionError(key, "is not valid UTF-8") }
+            t[keyPath: keyPath] = try LayerWeight.parseList(text, key: key)
         }
         return t
-    }
-
-    /// Every layer named in the options exists in the model's network.
-    static func checkLayers(_ t: TransferOptions, network: FeatureNetwork) throws {
-        for (name, layers) in [("content_layers", t.contentLayers), ("style_layers", t.styleLayers)] {
-            for layer in layers where network.layerIndex(layer.name) == nil {
-                throw ABIError.option("options->\(name): unknown layer '\(layer.name)' (the \(network.topology.rawValue) model has "
-                    + "\(network.layerNames.joined(separator: ", ")))")
-            }
-        }
-        if t.contentLayers.isEmpty && t.styleLayers.isEmpty {
-            throw ABIError.option("options->content_layers and style_layers are both empty")
-        }
-    }
-
-    // MARK: Memory
-    // Runs that cannot fit must fail with a status: the allocator would abort
-    // the caller's process instead.
-
-    /// Bytes the float copies of the inputs take (before the engine's own plan
-    /// can be asked, which needs them).
-    static func inputBytes(content: stylize_image, styles: [stylize_image]) -> Double {
-        ([content] + styles).reduce(0.0) { $0 + Double($1.width) * Double($1.height) * 12 } + Double(content.width) * Double(content.height) * 4
-    }
-
-    static func outOfMemory(_ needed: Double) -> ABIError {
-        ABIError(status: STYLIZE_ERROR_OUT_OF_MEMORY, message: String(
-            format: "this run needs about %.1f GiB of working memory, the machine has %.1f GiB; lower options->size or set options->max_memory",
-            needed / 1_073_741_824, physicalMemory / 1_073_741_824))
-    }
-
-    /// The machine's RAM (infinite when the system will not say).
-    static var physicalMemory: Double {
-        let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
-        return pages > 0 && pageSize > 0 ? Double(pages) * Double(pageSize) : .infinity
     }
 }

@@ -10,21 +10,30 @@ struct ImageFile {
     var alpha: [Float]?
     var sixteenBit: Bool
 
+    /// The image's size (EXIF orientation applied) from its header alone.
+    static func header(_ path: String) throws -> ImageSize {
+        guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such file") }
+        try VipsRuntime.start()
+        var w: Int32 = 0, h: Int32 = 0
+        guard stylize_vips_header(path, &w, &h) == 0 else {
+            throw CLIError("\(path): cannot read as an image (\(vipsError()))")
+        }
+        return ImageSize(width: Int(w), height: Int(h))
+    }
+
     /// Loads through libvips: every format it reads, EXIF orientation applied,
-    /// ICC profile / colourspace converted to sRGB.
-    static func load(_ path: String) throws -> ImageFile {
+    /// ICC profile / colourspace converted to sRGB; shrunk on load to `maxSide`
+    /// when larger. A truncated or corrupt file is an error.
+    static func load(_ path: String, maxSide: Int? = nil) throws -> ImageFile {
         guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such file") }
         try VipsRuntime.start()
         var pixels: UnsafeMutablePointer<Float>?
         var w: Int32 = 0, h: Int32 = 0, bands: Int32 = 0, deep: Int32 = 0
-        guard stylize_vips_load(path, &pixels, &w, &h, &bands, &deep) == 0, let pixels else {
-            throw CLIError("\(path): cannot read as an image (\(String(cString: stylize_vips_error())))")
+        guard stylize_vips_load(path, Int32(clamping: maxSide ?? 0), &pixels, &w, &h, &bands, &deep) == 0, let pixels else {
+            throw CLIError("\(path): cannot read as an image (\(vipsError()))")
         }
         defer { free(pixels) }
         let width = Int(w), height = Int(h), n = Int(bands), plane = width * height
-        guard width >= 2, height >= 2 else {
-            throw CLIError("\(path): image is \(width)x\(height); at least 2x2 pixels are needed")
-        }
         var rgb = [Float](repeating: 0, count: 3 * plane)
         var alpha: [Float]? = n == 4 ? [Float](repeating: 0, count: plane) : nil
         for i in 0..<plane {
@@ -47,8 +56,28 @@ struct ImageFile {
         let status = interleaved.withUnsafeBufferPointer {
             stylize_vips_save(path, $0.baseAddress, Int32(image.width), Int32(image.height), Int32(n), sixteenBit ? 1 : 0)
         }
-        if status != 0 { throw CLIError("\(path): cannot write (\(String(cString: stylize_vips_error())))") }
+        if status != 0 { throw CLIError("\(path): cannot write (\(vipsError()))") }
     }
+
+    /// Refuses, before any work, a file name libvips has no writer for.
+    static func checkSavable(_ path: String) throws {
+        try VipsRuntime.start()
+        guard stylize_vips_savable(path) == 0 else {
+            _ = vipsError()
+            throw CLIError("\(path): no image format for this file name (use .png, .jpg, .tif, .webp, ...)")
+        }
+    }
+}
+
+/// The vips error text on one line.
+func vipsError() -> String {
+    String(cString: stylize_vips_error()).split(separator: "\n").joined(separator: "; ")
+}
+
+/// The temporary file being written, removed by SIGINT/SIGTERM/SIGHUP.
+enum TempFiles {
+    static func register(_ path: String) { stylize_temp_register(path) }
+    static func unregister() { stylize_temp_register(nil) }
 }
 
 enum VipsRuntime {
@@ -56,8 +85,9 @@ enum VipsRuntime {
     static func start() throws {
         if started { return }
         guard stylize_vips_init(CommandLine.arguments.first) == 0 else {
-            throw CLIError("cannot start libvips: \(String(cString: stylize_vips_error()))")
+            throw CLIError("cannot start libvips: \(vipsError())")
         }
+        stylize_temp_cleanup_install()
         started = true
     }
 }

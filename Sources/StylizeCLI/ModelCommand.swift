@@ -38,7 +38,7 @@ struct ModelCommand: ParsableCommand {
                 } catch {
                     throw CLIError("\(input): \(error)")
                 }
-                try checkOutputPath(output, inputs: [input])
+                try checkWrittenPaths([output], inputs: [input], image: false)
                 try writeAtomically(Data(try weights.safetensors()), to: output)
                 print("imported \(weights.topology.rawValue) (\(weights.convs.count) convolutions, \(weights.convention.rawValue) convention) from \(input) to \(output)")
             }

@@ -2,56 +2,47 @@ import ArgumentParser
 import Foundation
 import StyleTransfer
 
-extension PoolingMode: ExpressibleByArgument {}
-extension OptimizerKind: ExpressibleByArgument {}
-extension PreserveColors: ExpressibleByArgument {}
+// Every engine option's flag, aliases, help, range and default come from the
+// engine's OptionTable; a flag left out keeps the table's default (nil here).
+// Values are checked by the engine's one validator, never here.
 
-enum InitChoice: String, ExpressibleByArgument, CaseIterable {
-    case content, noise, style
+extension NameSpecification {
+    /// The option's long flag and its aliases (jcjohnson/neural-style's spellings).
+    static func table(_ key: OptionKey) -> NameSpecification {
+        let spec = OptionTable[key]
+        return NameSpecification(([spec.cli] + spec.cliAliases).map { Element.customLong($0) })
+    }
+}
+
+extension ArgumentHelp {
+    static func table(_ key: OptionKey) -> ArgumentHelp { ArgumentHelp(OptionTable[key].fullHelp) }
 }
 
 /// Options shared by every command that optimises an image.
 struct OptimizationOptions: ParsableArguments {
-    @Option(help: "Longest side the optimisation runs at, in pixels (0 = the input's size). The result is resampled to the content's size.")
-    var size = 512
+    // `.unconditional`: "--size -1" is the number -1 (and gets its range message), not a missing value.
+    @Option(name: .table(.size), parsing: .unconditional, help: .table(.size)) var size: Int?
+    @Option(name: .table(.iterations), parsing: .unconditional, help: .table(.iterations)) var iterations: Int?
+    @Option(name: .table(.optimizer), help: .table(.optimizer)) var optimizer: String?
+    @Option(name: .table(.learningRate), parsing: .unconditional, help: .table(.learningRate)) var learningRate: Double?
+    @Option(name: .table(.pooling), help: .table(.pooling)) var pooling: String?
+    @Option(name: .table(.seed), help: .table(.seed)) var seed: UInt64?
+    @Option(name: .table(.tvWeight), parsing: .unconditional, help: .table(.tvWeight)) var tvWeight: Double?
+    @Option(name: .table(.scales), parsing: .unconditional, help: .table(.scales)) var scales: Int?
+    @Option(name: .table(.scaleIterations), help: .table(.scaleIterations)) var scaleIterations: String?
+    @Option(name: .table(.maxMemory), help: .table(.maxMemory)) var maxMemory: String?
+    @Option(name: .table(.model), help: .table(.model)) var model: String?
 
-    @Option(help: "Optimiser steps.")
-    var iterations = 300
-
-    @Option(help: "Optimiser: lbfgs (with a line search) or adam.")
-    var optimizer = OptimizerKind.lbfgs
-
-    @Option(help: "Adam step size in pixel levels (0-255).")
-    var learningRate = 2.0
-
-    @Option(help: "Pooling in the VGG network: max or avg.")
-    var pooling = PoolingMode.max
-
-    @Option(help: "Seed for noise initialisation; same inputs and seed give identical output.")
-    var seed: UInt64 = 0
-
-    @Option(help: "Total variation weight (smoothness).")
-    var tvWeight = TransferOptions().tvWeight
-
-    @Option(help: "Coarse-to-fine levels, each twice the size of the one before (1 = optimise at full size only). Levels under 64 px are skipped.")
-    var scales = TransferOptions().scales
-
-    @Option(help: "Iterations per level, coarsest first, e.g. 100,100,100 (sets --scales; default: --iterations split equally).")
-    var scaleIterations: String?
-
-    @Option(help: "Memory budget, e.g. 2G or 800M; levels that would not fit are optimised in overlapping tiles.")
-    var maxMemory: String?
-
-    @Option(help: "Model file (safetensors). Default: $STYLIZE_MODEL, then the installed VGG16.")
-    var model: String?
-
-    @Option(name: .shortAndLong, help: "Output image; the format follows the extension.")
+    @Option(name: [.customShort("o"), .customLong("output"), .customLong("output-image")],
+            help: "Output image; the format follows the extension (vips options such as out.jpg[Q=95] allowed).")
     var output: String
 
-    @Option(help: "Save the image every N iterations as OUTPUT-<iteration>.<ext>.")
+    @Option(name: [.customLong("save-every"), .customLong("save-iter")], parsing: .unconditional,
+            help: "Save the image every N iterations as OUTPUT-<iteration>.<ext>.")
     var saveEvery: Int?
 
-    @Option(help: "Print losses every N iterations (when stderr is not a terminal).")
+    @Option(name: [.customLong("print-every"), .customLong("print-iter")], parsing: .unconditional,
+            help: "Print losses every N iterations (when stderr is not a terminal).")
     var printEvery = 10
 
     @Flag(help: "Print nothing but errors.")
@@ -61,111 +52,144 @@ struct OptimizationOptions: ParsableArguments {
     var log: String?
 
     func validate() throws {
-        if let n = saveEvery, n < 1 { throw ValidationError("--save-every \(n) must be at least 1") }
-        if printEvery < 1 { throw ValidationError("--print-every \(printEvery) must be at least 1") }
-        if iterations < 1 { throw ValidationError("--iterations \(iterations) must be at least 1") }
-        if scales < 1 || scales > 8 { throw ValidationError("--scales \(scales) must be 1...8") }
-        _ = try levelIterations()
-        if let maxMemory, parseByteCount(maxMemory) == nil {
-            throw ValidationError("--max-memory '\(maxMemory)' is not a size such as 2G, 512M or a byte count")
-        }
-    }
-
-    func levelIterations() throws -> [Int]? {
-        guard let scaleIterations else { return nil }
-        let values = scaleIterations.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !values.isEmpty, values.count <= 8, values.allSatisfy({ ($0 ?? 0) >= 1 }) else {
-            throw ValidationError("--scale-iterations '\(scaleIterations)' must be 1 to 8 comma-separated counts >= 1")
-        }
-        return values.map { $0! }
+        if let n = saveEvery, n < 1 { throw ValidationError("--save-every: \(n) is out of range (1 or more)") }
+        if printEvery < 1 { throw ValidationError("--print-every: \(printEvery) is out of range (1 or more)") }
     }
 
     /// The engine options these flags set; content/style specifics are added by each command.
-    func transferOptions() -> TransferOptions {
+    func transferOptions() throws -> TransferOptions {
         var o = TransferOptions()
-        o.size = size
-        o.iterations = iterations
-        o.optimizer = optimizer
-        o.learningRate = learningRate
-        o.pooling = pooling
-        o.seed = seed
-        o.tvWeight = tvWeight
-        o.scales = scales
-        if let levels = try? levelIterations() {
-            o.levelIterations = levels
-            o.iterations = levels.reduce(0, +)
+        if let size { o.size = size }
+        if let iterations { o.iterations = iterations }
+        if let optimizer { o.optimizer = [.lbfgs, .adam][try OptionTable.choiceIndex(.optimizer, optimizer)] }
+        if let learningRate { o.learningRate = learningRate }
+        if let pooling { o.pooling = [.max, .average][try OptionTable.choiceIndex(.pooling, pooling)] }
+        if let seed { o.seed = seed }
+        if let tvWeight { o.tvWeight = tvWeight }
+        if let scales { o.scales = scales }
+        if let scaleIterations {
+            let levels = try OptionTable.numbers(.scaleIterations, scaleIterations)
+            guard levels.allSatisfy({ $0 == $0.rounded() }) else {
+                throw OptionError(.scaleIterations, "'\(scaleIterations)' must be whole numbers")
+            }
+            o.levelIterations = levels.map { Int($0) }
+            o.iterations = o.levelIterations!.reduce(0, +)
         }
-        o.maxMemory = maxMemory.flatMap(parseByteCount)
+        if let maxMemory { o.maxMemory = try OptionTable.bytes(.maxMemory, maxMemory) }
         return o
     }
-}
 
-func parseLayers(_ text: String, option: String) throws -> [LayerWeight] {
-    do { return try LayerWeight.parseList(text) } catch { throw CLIError("\(option): \(error)") }
-}
-
-/// Loads the model, runs the engine with progress, writes the result (and
-/// intermediate images and the JSON log) for any of the optimising commands.
-func runAndSave(content: ImageFile?, styles: [ImageFile], inputPaths: [String], options: TransferOptions,
-                common: OptimizationOptions, outputTemplate: ImageFile) throws {
-    try checkOutputPath(common.output, inputs: inputPaths)
-    let engine = StyleTransfer(weights: try ModelLocator.load(common.model).0)  // the engine keeps its own layouts
-    let reporter = ProgressReporter(quiet: common.quiet, printEvery: common.printEvery, logPath: common.log)
-    do {
-        let plan = try engine.plan(content: content?.image, styles: styles.map(\.image), options: options)
-        if !common.quiet { FileHandle.standardError.write("\(plan)\n".data(using: .utf8)!) }
-    } catch let error as TransferError {
-        throw CLIError(error.description)
-    }
-    var result: Image
-    do {
-        result = try engine.run(content: content?.image, styles: styles.map(\.image), options: options) { p in
-            reporter.report(p)
-            if let n = common.saveEvery, p.iteration > 0, p.iteration % n == 0, p.iteration < p.total {
-                // Intermediate images are best effort: a failed write must not stop the run.
-                _ = try? reporter.saveIntermediate(p, template: outputTemplate, path: common.output)
-            }
-            return true
+    /// The files a run writes besides the output: the log and the snapshots.
+    func writtenPaths(total: Int) -> [String] {
+        var paths = [output] + [log].compactMap { $0 }
+        if let n = saveEvery {
+            paths += stride(from: n, to: total, by: n).map { snapshotPath(output, iteration: $0) }
         }
-    } catch let error as TransferError {
-        throw CLIError(error.description)
+        return paths
+    }
+}
+
+/// OUTPUT-<iteration>.<ext> beside the output (vips save options kept).
+func snapshotPath(_ output: String, iteration: Int) -> String {
+    let (file, saveOptions) = splitSaveOptions(output)
+    let url = URL(fileURLWithPath: file)
+    let name = url.deletingPathExtension().lastPathComponent + "-\(iteration)." + url.pathExtension
+    let directory = (file as NSString).deletingLastPathComponent
+    return (directory.isEmpty ? name : directory + "/" + name) + saveOptions
+}
+
+/// "out.jpg[Q=95]" -> ("out.jpg", "[Q=95]"): vips save options after the file name.
+func splitSaveOptions(_ path: String) -> (String, String) {
+    guard path.hasSuffix("]"), let open = path.lastIndex(of: "["), open != path.startIndex else { return (path, "") }
+    return (String(path[..<open]), String(path[open...]))
+}
+
+/// Loads the model, admits the run (options, image headers, memory) before
+/// decoding anything, runs the engine with progress, writes the result (and
+/// snapshots and the JSON log) for any of the optimising commands.
+/// `others` are further input images (mask, init image), which `configure`
+/// loads into the options, decoded no larger than the content.
+func runAndSave(content: String?, styles: [String], others: [String] = [], options: TransferOptions,
+                common: OptimizationOptions,
+                configure: (inout TransferOptions, _ load: (String) throws -> ImageFile) throws -> Void = { _, _ in }) throws {
+    let inputs = [content].compactMap { $0 } + styles + others + [common.model].compactMap { $0 }
+    try checkWrittenPaths(common.writtenPaths(total: options.iterations), inputs: inputs)
+    let contentSize = try content.map(ImageFile.header)
+    let styleSizes = try styles.map(ImageFile.header)
+    for path in others { try Admission.check(try ImageFile.header(path), name: path) }
+
+    let engine = StyleTransfer(weights: try ModelLocator.load(common.model).0)  // the engine keeps its own layouts
+    let names: (content: String, style: (Int) -> String) = (content ?? "", { styles[$0] })
+    let plan = try engine.admit(content: contentSize, styles: styleSizes, options: options, names: names)
+    if !common.quiet { FileHandle.standardError.write("\(plan)\n".data(using: .utf8)!) }
+
+    // Decode: the content whole, styles only as large as the run uses them.
+    let contentFile = try content.map { try ImageFile.load($0) }
+    let styleFiles = try zip(styles, styleSizes).map { path, size in
+        try ImageFile.load(path, maxSide: Admission.styleSide(content: contentSize, style: size, options: options))
+    }
+    var options = options
+    let shrinkTo = contentSize.map { max($0.width, $0.height) }
+    try configure(&options) { try ImageFile.load($0, maxSide: shrinkTo) }
+
+    var template = contentFile ?? styleFiles[0]
+    if contentFile == nil { template.alpha = nil }
+    let reporter = ProgressReporter(quiet: common.quiet, printEvery: common.printEvery, logPath: common.log)
+    let result = try engine.run(content: contentFile?.image, styles: styleFiles.map(\.image), options: options) { p in
+        reporter.report(p)
+        if let n = common.saveEvery, p.iteration > 0, p.iteration % n == 0, p.iteration < p.total {
+            // Snapshots are best effort: a failed write must not stop the run.
+            _ = try? reporter.saveIntermediate(p, template: template, path: snapshotPath(common.output, iteration: p.iteration))
+        }
+        return true
     }
     reporter.finish()
-    var out = outputTemplate
+    var out = template
     out.image = result
     try out.save(common.output)
     try reporter.writeLog()
 }
 
-/// Temporary file beside the target, then rename: readers never see half a file.
+/// Temporary file beside the target, then rename: readers never see half a
+/// file, and a signal or failure leaves no temporary file behind.
 func writeAtomically(_ data: Data, to path: String) throws {
     let temp = path + ".tmp-\(getpid())"
-    guard FileManager.default.createFile(atPath: temp, contents: data) else { throw CLIError("\(path): cannot write") }
+    TempFiles.register(temp)
+    defer { TempFiles.unregister() }
+    guard FileManager.default.createFile(atPath: temp, contents: data) else {
+        unlink(temp)
+        throw CLIError("\(path): cannot write")
+    }
     guard rename(temp, path) == 0 else {
         unlink(temp)
         throw CLIError("\(path): cannot move into place")
     }
 }
 
-/// Refuses to write over an input file or into a missing directory.
-func checkOutputPath(_ output: String, inputs: [String]) throws {
-    let url = URL(fileURLWithPath: output).standardizedFileURL
-    for input in inputs where URL(fileURLWithPath: input).standardizedFileURL.resolvingSymlinksInPath()
-        == url.resolvingSymlinksInPath() {
-        throw CLIError("\(output): output would overwrite the input image; choose another -o")
+/// Every file a run writes: not one of its inputs (by the same resolution:
+/// symlinks, `./`, `..`), in an existing writable folder, not a folder, and
+/// (for images) in a format libvips can write. Checked before any work.
+func checkWrittenPaths(_ written: [String], inputs: [String], image: Bool = true) throws {
+    let resolved = { (path: String) in URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
+    let inputSet = Dictionary(inputs.map { (resolved($0), $0) }, uniquingKeysWith: { a, _ in a })
+    for (index, path) in written.enumerated() {
+        let file = index == 0 || path.hasSuffix("]") ? splitSaveOptions(path).0 : path
+        let target = resolved(file)
+        if let input = inputSet[target] {
+            throw CLIError("\(path): would overwrite the input \(input); choose another file")
+        }
+        if written[..<index].contains(where: { resolved(splitSaveOptions($0).0) == target }) {
+            throw CLIError("\(path): written twice by this run; choose different files")
+        }
+        var isDirectory: ObjCBool = false
+        let dir = URL(fileURLWithPath: file).standardizedFileURL.deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CLIError("\(path): folder \(dir) does not exist")
+        }
+        guard FileManager.default.isWritableFile(atPath: dir) else { throw CLIError("\(path): folder \(dir) is not writable") }
+        if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw CLIError("\(path): is a folder")
+        }
     }
-    var isDirectory: ObjCBool = false
-    let dir = url.deletingLastPathComponent().path
-    guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
-        throw CLIError("\(output): directory \(dir) does not exist")
-    }
-    guard FileManager.default.isWritableFile(atPath: dir) else {
-        throw CLIError("\(output): directory \(dir) is not writable")
-    }
-    if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), isDirectory.boolValue {
-        throw CLIError("\(output): is a directory")
-    }
-    guard url.pathExtension.count > 0 else {
-        throw CLIError("\(output): no file extension to choose the format (use .png, .jpg, .tif, ...)")
-    }
+    if image { try ImageFile.checkSavable(written[0]) }  // snapshots share the output's format
 }

@@ -9,15 +9,56 @@ struct Stylize: ParsableCommand {
         abstract: "Neural style transfer (Gatys, Ecker and Bethge) on the CPU.",
         discussion: "Run `stylize CONTENT STYLE -o OUT.png`; see `stylize help <subcommand>`.",
         version: "1.0.0",
-        subcommands: [Transfer.self, Reconstruct.self, Texture.self, ModelCommand.self, Bench.self, Study.self],
+        subcommands: [Transfer.self, Reconstruct.self, Texture.self, Score.self, ModelCommand.self, Bench.self, Study.self],
         defaultSubcommand: Transfer.self
     )
 }
 
-/// Wraps a command body so every failure is one line on stderr and exit code 1.
+extension Stylize {
+    /// Parses and runs with the error contract of README.md: a usage error is
+    /// one line with a pointer to `stylize help <command>` and exit code 2; a
+    /// run failure is one line `stylize: <what>: <why>` and exit code 1.
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let command: ParsableCommand
+        do {
+            command = try parseAsRoot(arguments)
+        } catch {
+            if exitCode(for: error) == .success { exit(withError: error) }  // --help, --version
+            usageError(message(for: error), arguments: arguments)
+        }
+        do {
+            var command = command
+            try command.run()
+        } catch let error as OptionError {
+            usageError(error.description, arguments: arguments)
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    static let usageExitCode: Int32 = 2
+
+    static func usageError(_ message: String, arguments: [String]) -> Never {
+        let line = message.split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+        let names = configuration.subcommands.map { $0._commandName }
+        let command = arguments.first(where: names.contains) ?? "transfer"
+        let text = line.replacingOccurrences(of: "Error: ", with: "")
+        FileHandle.standardError.write("stylize: \(text) (see 'stylize help \(command)')\n".data(using: .utf8)!)
+        Foundation.exit(usageExitCode)
+    }
+}
+
+/// Wraps a command body so every failure is one line on stderr and exit code 1
+/// (a bad option value, found late, is a usage error: `Stylize.main` prints it).
 func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
+    } catch let error as OptionError {
+        throw error
+    } catch let error as TransferError {
+        FileHandle.standardError.write("stylize: \(error.description)\n".data(using: .utf8)!)
+        throw ExitCode(1)
     } catch let error as CLIError {
         FileHandle.standardError.write("stylize: \(error.description)\n".data(using: .utf8)!)
         throw ExitCode(1)
@@ -34,68 +75,71 @@ struct Transfer: ParsableCommand {
     @Argument(help: "Style image(s). More can be given with --style.")
     var styleImages: [String] = []
 
-    @Option(name: .customLong("style"), help: "Another style image (repeatable).")
+    @Option(name: [.customLong("style"), .customLong("style-image")], help: "Another style image (repeatable; a comma list is split).")
     var extraStyles: [String] = []
 
-    @Option(help: "Blend weights of the style images, e.g. 0.7,0.3 (default: equal).")
-    var styleBlend: String?
-
-    @Option(help: "Style image size relative to the optimisation size (brush-stroke size).")
-    var styleScale = 1.0
-
-    @Option(help: "Keep the content's colours: none, luminance (transfer luminance only) or histogram (match the style's colours to the content first).")
-    var preserveColors = PreserveColors.none
-
-    @Option(help: "Mask image: white = stylize, black = keep the content, grey blends (resized to the content).")
-    var mask: String?
-
-    @Option(help: "Content loss weight.")
-    var contentWeight = 1.0
-
-    @Option(help: "Style loss weight.")
-    var styleWeight = TransferOptions().styleWeight
-
-    @Option(help: "Content layers with optional weights, e.g. relu4_2 or relu3_2:0.5,relu4_2.")
-    var contentLayers = "relu4_2"
-
-    @Option(help: "Style layers with optional weights.")
-    var styleLayers = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
-
-    @Option(name: .customLong("init"), help: "Start from: content, noise or style.")
-    var initialization: InitChoice = .content
-
-    @Option(help: "Start from this image instead (resized to the content).")
-    var initImage: String?
+    @Option(name: .table(.styleBlend), help: .table(.styleBlend)) var styleBlend: String?
+    @Option(name: .table(.styleScale), parsing: .unconditional, help: .table(.styleScale)) var styleScale: Double?
+    @Option(name: .table(.preserveColors), help: .table(.preserveColors)) var preserveColors: String?
+    @Option(name: .customLong("original-colors"), help: "jcjohnson/neural-style's spelling: 1 = --preserve-colors luminance, 0 = none.")
+    var originalColors: Int?
+    @Option(name: .table(.mask), help: .table(.mask)) var mask: String?
+    @Option(name: .table(.contentWeight), parsing: .unconditional, help: .table(.contentWeight)) var contentWeight: Double?
+    @Option(name: .table(.styleWeight), parsing: .unconditional, help: .table(.styleWeight)) var styleWeight: Double?
+    @Option(name: .table(.contentLayers), help: .table(.contentLayers)) var contentLayers: String?
+    @Option(name: .table(.styleLayers), help: .table(.styleLayers)) var styleLayers: String?
+    @Option(name: .table(.initialization), help: ArgumentHelp(OptionTable[.initialization].fullHelp + "; 'random' = noise, 'image' = --init-image"))
+    var initialization: String?
+    @Option(name: .table(.initImage), help: .table(.initImage)) var initImage: String?
 
     @OptionGroup var common: OptimizationOptions
 
+    var stylePaths: [String] {
+        (styleImages + extraStyles.flatMap { $0.split(separator: ",").map(String.init) })
+    }
+
+    /// Every engine option of this command, checked by the engine (all but the
+    /// layer names, which need the model).
+    func transferOptions() throws -> TransferOptions {
+        var o = try common.transferOptions()
+        if let contentWeight { o.contentWeight = contentWeight }
+        if let styleWeight { o.styleWeight = styleWeight }
+        if let styleScale { o.styleScale = styleScale }
+        if let originalColors {
+            guard originalColors == 0 || originalColors == 1 else {
+                throw OptionError(.preserveColors, "--original-colors takes 0 or 1, not \(originalColors)")
+            }
+            o.preserveColors = originalColors == 1 ? .luminance : .none
+        }
+        if let preserveColors {
+            o.preserveColors = [.none, .luminance, .histogram][try OptionTable.choiceIndex(.preserveColors, preserveColors)]
+        }
+        if let contentLayers { o.contentLayers = try LayerWeight.parseList(contentLayers, key: .contentLayers) }
+        if let styleLayers { o.styleLayers = try LayerWeight.parseList(styleLayers, key: .styleLayers) }
+        switch initialization?.lowercased() {
+        case nil: break
+        case "random": o.initialization = .noise
+        case "image":
+            guard initImage != nil else { throw OptionError(.initialization, "'image' needs --init-image FILE") }
+        case let name?: o.initialization = [.content, .noise, .style][try OptionTable.choiceIndex(.initialization, name)]
+        }
+        if let styleBlend { o.styleBlend = try OptionTable.numbers(.styleBlend, styleBlend) }
+        try o.validate(styleCount: stylePaths.count)
+        return o
+    }
+
+    func validate() throws {
+        guard !stylePaths.isEmpty else { throw ValidationError("no style image: give one after the content image or with --style") }
+        do { _ = try transferOptions() } catch let error as OptionError { throw ValidationError(error.description) }
+    }
+
     mutating func run() throws {
         try reportingErrors {
-            let stylePaths = styleImages + extraStyles
-            guard !stylePaths.isEmpty else { throw CLIError("no style image: give one after the content image or with --style") }
-            let contentFile = try ImageFile.load(content)
-            let styles = try stylePaths.map(ImageFile.load)
-            var o = common.transferOptions()
-            o.contentWeight = contentWeight
-            o.styleWeight = styleWeight
-            o.styleScale = styleScale
-            o.preserveColors = preserveColors
-            if let mask { o.mask = Mask(image: try ImageFile.load(mask).image) }
-            o.contentLayers = try parseLayers(contentLayers, option: "--content-layers")
-            o.styleLayers = try parseLayers(styleLayers, option: "--style-layers")
-            switch initialization {
-            case .content: o.initialization = .content
-            case .noise: o.initialization = .noise
-            case .style: o.initialization = .style
+            try runAndSave(content: content, styles: stylePaths, others: [mask, initImage].compactMap { $0 },
+                           options: try transferOptions(), common: common) { o, load in
+                if let mask { o.mask = Mask(image: try load(mask).image) }
+                if let initImage { o.initialization = .image(try load(initImage).image) }
             }
-            if let initImage { o.initialization = .image(try ImageFile.load(initImage).image) }
-            if let styleBlend {
-                let values = styleBlend.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-                guard values.allSatisfy({ $0 != nil }) else { throw CLIError("--style-blend '\(styleBlend)' is not a comma list of numbers") }
-                o.styleBlend = values.map { $0! }
-            }
-            try runAndSave(content: contentFile, styles: styles, inputPaths: [content] + stylePaths + [mask].compactMap { $0 }, options: o,
-                           common: common, outputTemplate: contentFile)
         }
     }
 }
@@ -112,15 +156,23 @@ struct Reconstruct: ParsableCommand {
 
     @OptionGroup var common: OptimizationOptions
 
+    func transferOptions() throws -> TransferOptions {
+        var o = try common.transferOptions()
+        o.contentLayers = try LayerWeight.parseList(layer, key: .contentLayers)
+        o.styleLayers = []
+        o.styleWeight = 0
+        o.initialization = .noise
+        try o.validate(styleCount: 0)
+        return o
+    }
+
+    func validate() throws {
+        do { _ = try transferOptions() } catch let error as OptionError { throw ValidationError(error.description) }
+    }
+
     mutating func run() throws {
         try reportingErrors {
-            let file = try ImageFile.load(content)
-            var o = common.transferOptions()
-            o.contentLayers = try parseLayers(layer, option: "--layer")
-            o.styleLayers = []
-            o.styleWeight = 0
-            o.initialization = .noise
-            try runAndSave(content: file, styles: [], inputPaths: [content], options: o, common: common, outputTemplate: file)
+            try runAndSave(content: content, styles: [], options: try transferOptions(), common: common)
         }
     }
 }
@@ -133,24 +185,29 @@ struct Texture: ParsableCommand {
     var style: String
 
     @Option(help: "Style layers with optional weights.")
-    var layers = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
+    var layers = OptionTable[.styleLayers].defaultText
 
-    @Option(help: "Style loss weight.")
-    var styleWeight = TransferOptions().styleWeight
+    @Option(name: .table(.styleWeight), parsing: .unconditional, help: .table(.styleWeight)) var styleWeight: Double?
 
     @OptionGroup var common: OptimizationOptions
 
+    func transferOptions() throws -> TransferOptions {
+        var o = try common.transferOptions()
+        o.styleLayers = try LayerWeight.parseList(layers, key: .styleLayers)
+        o.contentLayers = []
+        if let styleWeight { o.styleWeight = styleWeight }
+        o.initialization = .noise
+        try o.validate(styleCount: 1)
+        return o
+    }
+
+    func validate() throws {
+        do { _ = try transferOptions() } catch let error as OptionError { throw ValidationError(error.description) }
+    }
+
     mutating func run() throws {
         try reportingErrors {
-            let file = try ImageFile.load(style)
-            var o = common.transferOptions()
-            o.styleLayers = try parseLayers(layers, option: "--layers")
-            o.contentLayers = []
-            o.styleWeight = styleWeight
-            o.initialization = .noise
-            var template = file
-            template.alpha = nil
-            try runAndSave(content: nil, styles: [file], inputPaths: [style], options: o, common: common, outputTemplate: template)
+            try runAndSave(content: nil, styles: [style], options: try transferOptions(), common: common)
         }
     }
 }

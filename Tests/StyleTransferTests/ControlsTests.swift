@@ -137,7 +137,9 @@ import Testing
 
     @Test func tooSmallAMemoryBudgetIsAClearError() throws {
         var o = options()
-        o.maxMemory = 1 << 20
-        #expect(throws: TransferError.self) { try engine.plan(content: content, styles: [style], options: o) }
+        o.maxMemory = 64 << 20  // the smallest budget the option table admits; the model alone needs more
+        let error = #expect(throws: OptionError.self) { try engine.plan(content: content, styles: [style], options: o) }
+        #expect(error?.key == .maxMemory)
+        #expect(error?.problem.contains("needs at least") == true)
     }
 }

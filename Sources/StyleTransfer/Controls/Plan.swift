@@ -100,15 +100,22 @@ enum MemoryModel {
 extension StyleTransfer {
     /// Levels, tiles and the memory estimate of a run, without running it.
     public func plan(content: Image?, styles: [Image], options: TransferOptions) throws -> TransferPlan {
-        try options.validate(network: network, styleCount: styles.count)
         for (i, image) in ([content].compactMap { $0 } + styles).enumerated() {
             guard image.width >= 1, image.height >= 1, image.pixels.allSatisfy({ $0.isFinite }) else {
                 throw TransferError.invalidImage("image \(i + 1) is empty or has non-finite pixels")
             }
         }
+        return try plan(content: content?.imageSize, styles: styles.map(\.imageSize), options: options)
+    }
+
+    /// The plan from image sizes alone, so that a run is admitted or refused
+    /// before any pixel is decoded. Counts the decoded content and the result
+    /// at the content's size besides the optimisation itself.
+    public func plan(content: ImageSize?, styles: [ImageSize], options: TransferOptions) throws -> TransferPlan {
+        try options.validate(network: network, styleCount: styles.count)
         guard let canvas = content ?? styles.first else { throw TransferError.invalidImage("no content or style image") }
         if content == nil && (options.preserveColors != .none || options.mask != nil) {
-            throw TransferError.invalidOption("preserve colors and mask need a content image")
+            throw OptionError(options.mask != nil ? .mask : .preserveColors, "needs a content image")
         }
         let longest = options.size == 0 ? max(canvas.width, canvas.height) : options.size
 
@@ -122,7 +129,7 @@ extension StyleTransfer {
         var iterations: [Int]
         if let given = options.levelIterations {
             guard given.count == sides.count else {
-                throw TransferError.invalidOption("\(given.count) level iteration counts, but size \(longest) allows only \(sides.count) levels of at least \(TransferOptions.minimumLevelSide) px")
+                throw OptionError(.scaleIterations, "\(given.count) counts, but size \(longest) allows only \(sides.count) levels of at least \(TransferOptions.minimumLevelSide) px")
             }
             iterations = given
         } else {
@@ -137,8 +144,10 @@ extension StyleTransfer {
 
         let layers = LayerSelection(network: network, options: options, hasContent: content != nil, hasStyle: !styles.isEmpty)
         let f = MemoryModel.float
-        let inputs = ([content].compactMap { $0 } + styles).reduce(0) { $0 + $1.pixels.count * f }
+        let inputs = ([content].compactMap { $0 } + styles).reduce(0) { $0 + 3 * $1.pixels * f }
             + (options.mask?.values.count ?? 0) * f
+            // Decoding (interleaved RGBA floats) and the result: resampled, clamped, written back.
+            + (content?.pixels ?? 0) * (4 + 3 + 3 + 4) * f
         let fixed = inputs + MemoryModel.modelBytes(network, depth: layers.depth) + MemoryModel.fixedBytes
         func pass(_ w: Int, _ h: Int, forwardOnly: Bool) -> Int {
             MemoryModel.passBytes(network, height: h, width: w, depth: layers.depth, convs: layers.convs,
@@ -147,8 +156,11 @@ extension StyleTransfer {
         }
         let budget = options.maxMemory ?? Int.max
         var levels: [TransferPlan.Level] = []
+        var shortfall = 0  // the least budget the levels that do not fit would need
         for (side, n) in zip(sides, iterations) {
-            let (w, h) = canvas.size(longestSide: side)
+            let picture = canvas.size(longestSide: side)
+            // What is optimised: the picture and its reflected margin (Margin.swift).
+            let (w, h) = (picture.width + 2 * Margin.width, picture.height + 2 * Margin.width)
             let pixels = w * h
             let styleSizes = styles.map { $0.size(longestSide: max(1, Int((Double(side) * options.styleScale).rounded()))) }
             // Whole-size images a level keeps: scaled content, x, the previous x, mask, scaled styles.
@@ -159,9 +171,11 @@ extension StyleTransfer {
             var stylePhase = styleSizes.map { pass($0.width, $0.height, forwardOnly: true) }.max() ?? 0
             if base + stylePhase > budget, let largest = styleSizes.map({ max($0.width, $0.height) }).max() {
                 let m = 2 * Tiling.gramMargin
-                guard let crop = stride(from: largest / 16 * 16, through: 64, by: -16).first(where: {
-                    base + pass($0 + m, $0 + m, forwardOnly: true) <= budget
-                }) else { throw tooLittle(budget, base + pass(64 + m, 64 + m, forwardOnly: true)) }
+                let crops = stride(from: largest / 16 * 16, through: 64, by: -16)
+                guard let crop = crops.first(where: { base + pass($0 + m, $0 + m, forwardOnly: true) <= budget }) else {
+                    shortfall = max(shortfall, base + min(stylePhase, pass(64 + m, 64 + m, forwardOnly: true)))
+                    continue
+                }
                 styleCrop = crop
                 stylePhase = pass(crop + m, crop + m, forwardOnly: true)
             }
@@ -177,7 +191,10 @@ extension StyleTransfer {
                 }
                 guard let t = stride(from: max(w, h) / 16 * 16, through: 64, by: -16).first(where: {
                     base + tileBytes($0) <= budget
-                }) else { throw tooLittle(budget, base + tileBytes(64)) }
+                }) else {
+                    shortfall = max(shortfall, base + tileBytes(64), styleBase + stylePhase)
+                    continue
+                }
                 // As few tiles as the largest fitting size needs, each made as small as that count allows
                 // (two 960 px tiles over 1024 px would nearly double the work; two of 576 do not).
                 let side = max(w, h), overlap = max(16, t / 8)
@@ -186,13 +203,14 @@ extension StyleTransfer {
                 tile = min(t, t2)
                 optimisation = tileBytes(tile!)
             }
-            levels.append(.init(width: w, height: h, iterations: n, tile: tile, styleCrop: styleCrop,
+            levels.append(.init(width: picture.width, height: picture.height, iterations: n, tile: tile, styleCrop: styleCrop,
                                 estimatedBytes: max(styleBase + stylePhase, base + optimisation)))
         }
+        if shortfall > 0 { throw tooLittle(budget, shortfall) }
         return TransferPlan(levels: levels)
     }
 
-    private func tooLittle(_ budget: Int, _ needed: Int) -> TransferError {
-        .invalidOption("max memory \(formatBytes(budget)) is too small for this run: it needs at least \(formatBytes(needed)) even with 64 px tiles")
+    private func tooLittle(_ budget: Int, _ needed: Int) -> OptionError {
+        OptionError(.maxMemory, "\(formatBytes(budget)) is too small for this run: it needs at least \(formatBytes(needed)) even with 64 px tiles")
     }
 }

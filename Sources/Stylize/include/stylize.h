@@ -39,9 +39,17 @@ extern "C" {
 #define STYLIZE_VERSION_PATCH 0
 #define STYLIZE_VERSION_STRING "1.0.0"
 
-/* Limits checked on every call. */
-#define STYLIZE_MAX_DIMENSION 65535 /* width and height of any image, px */
+/* Limits checked on every call. Every image (content, style, mask) must
+ * also be STYLIZE_MIN_SIDE to STYLIZE_MAX_SIDE px a side, at most
+ * STYLIZE_MAX_PIXELS pixels, and its longer side at most STYLIZE_MAX_ASPECT
+ * times its shorter: the rule of every front door (stylize_check() applies
+ * it to sizes alone, before the caller decodes anything). */
+#define STYLIZE_MAX_DIMENSION 65535 /* width and height of a stylize_image, px */
 #define STYLIZE_MAX_STYLES 16       /* style images per call */
+#define STYLIZE_MIN_SIDE 16
+#define STYLIZE_MAX_SIDE 32768
+#define STYLIZE_MAX_PIXELS 100000000
+#define STYLIZE_MAX_ASPECT 32
 
 /* Result of every call that can fail. */
 typedef enum stylize_status {
@@ -51,7 +59,9 @@ typedef enum stylize_status {
     STYLIZE_ERROR_MODEL = 3,            /* model file missing, unreadable or not VGG */
     STYLIZE_ERROR_CANCELLED = 4,        /* the progress callback returned non-zero */
     STYLIZE_ERROR_OUT_OF_MEMORY = 5,    /* a buffer could not be allocated */
-    STYLIZE_ERROR_INTERNAL = 6          /* a bug: please report the message */
+    STYLIZE_ERROR_INTERNAL = 6,         /* a bug: please report the message */
+    STYLIZE_ERROR_DIVERGED = 7          /* the loss stopped being finite (weights too
+                                           large for this image): no output written */
 } stylize_status;
 
 /* Where the optimisation starts. */
@@ -82,21 +92,24 @@ typedef enum stylize_preserve_colors {
 
 /* Options of one run. Fill with stylize_options_init(), then change fields.
  * Every field is checked on each call; a bad value returns
- * STYLIZE_ERROR_INVALID_OPTION with a message naming the field. */
+ * STYLIZE_ERROR_INVALID_OPTION with a message naming the field, and
+ * stylize_last_error_option() tells which. Ranges and defaults below are
+ * those of the option table (stylize_option_at()). */
 typedef struct stylize_options {
     size_t struct_size;        /* sizeof(stylize_options); set by stylize_options_init */
     const char *model_path;    /* NULL: $STYLIZE_MODEL, then the installed model (see stylize_model_open) */
     int32_t size;              /* longest side the optimisation runs at, 0..16384 px (default 512;
                                   0 = content size); the result is resampled to the content size */
     int32_t iterations;        /* optimiser steps, 1..1000000 (default 300) */
-    double content_weight;     /* >= 0 (default 1) */
-    double style_weight;       /* >= 0 (default 1e-4, see README for the loss formulas) */
-    double tv_weight;          /* >= 0 (default 1e-2) */
-    const double *style_blend; /* style_count weights, each >= 0 with a positive sum, or NULL for
+    double content_weight;     /* 0..1e6 (default 1) */
+    double style_weight;       /* 0..1e6 (default 1e-4, see README for the loss formulas) */
+    double tv_weight;          /* 0..1e6 (default 1e-2) */
+    const double *style_blend; /* style_count weights, each 0..1e6 with a positive sum, or NULL for
                                   equal weights; the style Gram targets are mixed by weight */
     stylize_init init;         /* default STYLIZE_INIT_CONTENT */
     stylize_optimizer optimizer; /* default STYLIZE_OPTIMIZER_LBFGS */
-    double learning_rate;      /* Adam step size in pixel units (0-255), > 0 (default 2); L-BFGS ignores it */
+    double learning_rate;      /* Adam step size in pixel units (0-255), > 0 and <= 255 (default 2);
+                                  L-BFGS ignores it */
     stylize_pooling pooling;   /* default STYLIZE_POOLING_MAX */
     uint64_t seed;             /* noise init seed; equal inputs and seed give identical output */
     const char *content_layers;/* comma list, e.g. "relu4_2"; NULL = default ("relu4_2"), "" = none */
@@ -109,10 +122,11 @@ typedef struct stylize_options {
      * reads a field only when struct_size covers it (else its default). */
     int32_t scales;            /* coarse-to-fine levels 1..8, each twice the size of the one before,
                                   ending at `size`; levels under 64 px are skipped (default 3) */
-    uint64_t max_memory;       /* working-memory budget in bytes: levels that would need more are
-                                  optimised in overlapping tiles. 0 = no budget (default); a run
-                                  that would not fit in the machine's memory then returns
-                                  STYLIZE_ERROR_OUT_OF_MEMORY */
+    uint64_t max_memory;       /* working-memory budget in bytes, >= 64 MiB (stylize_parse_bytes()
+                                  reads "2G"): levels that would need more are optimised in
+                                  overlapping tiles. 0 = no budget (default). A run that would not
+                                  fit in what the machine can give (RAM, cgroup memory.max,
+                                  RLIMIT_AS) returns STYLIZE_ERROR_OUT_OF_MEMORY before any work */
     const uint8_t *mask;       /* NULL (default: stylize everywhere), or content->height rows of
                                   content->width bytes, mask_stride apart: 255 = stylize, 0 = keep
                                   the content, values between blend */
@@ -200,6 +214,67 @@ stylize_status stylize(const stylize_image *content,
                        const stylize_options *options,
                        stylize_progress_fn progress, void *user,
                        uint8_t *output, size_t output_stride);
+
+/* Admission: checks the options and the images' sizes against the image
+ * rule and the memory the run needs, without reading any pixel (`pixels`
+ * may be NULL here). Hosts call it on image headers before decoding, so a
+ * huge or hostile image is refused at once. `model` may be NULL: the model
+ * of options->model_path (or the default lookup) is opened to check layer
+ * names. Returns what stylize() would return for these sizes and options,
+ * short of running. */
+stylize_status stylize_check(const stylize_model *model,
+                             const stylize_image *content,
+                             const stylize_image *styles, int32_t style_count,
+                             const stylize_options *options);
+
+/* The option table: every option of a run, with its range, default and
+ * spelling at each front door (the vips module and the GIMP plug-in build
+ * their argument tables from it). Entries are static: never freed. */
+typedef enum stylize_option_type {
+    STYLIZE_OPTION_INTEGER = 0,
+    STYLIZE_OPTION_REAL = 1,
+    STYLIZE_OPTION_CHOICE = 2, /* an enum: the value is the index in `choices` */
+    STYLIZE_OPTION_LAYERS = 3, /* "relu1_1:0.5,relu2_1" */
+    STYLIZE_OPTION_LIST = 4,   /* comma list of numbers, each in the range */
+    STYLIZE_OPTION_BYTES = 5,  /* "2G", "512M" or bytes: stylize_parse_bytes() */
+    STYLIZE_OPTION_IMAGE = 6,
+    STYLIZE_OPTION_PATH = 7
+} stylize_option_type;
+
+typedef struct stylize_option_info {
+    const char *field;        /* the stylize_options field, or NULL when C has none */
+    const char *cli;          /* the stylize command's flag without "--" */
+    const char *vips;         /* the vips argument, or NULL */
+    const char *gimp;         /* the GIMP procedure parameter, or NULL */
+    const char *label;        /* the GIMP dialog label, or NULL */
+    const char *help;         /* one line with range and default */
+    const char *unit;         /* "px", "steps", "" */
+    stylize_option_type type;
+    double minimum;           /* range of a number (of each number of a list) */
+    double maximum;
+    int32_t minimum_exclusive;/* 1: the value must be > minimum */
+    double default_value;     /* a number's default; a choice's default index */
+    const char *default_text; /* the default as a user writes it; "" = none */
+    const char *choices;      /* a choice's names in enum order, comma-separated; else "" */
+} stylize_option_info;
+
+/* Number of options in the table. */
+int32_t stylize_option_count(void);
+/* Entry `index` (0..count-1), or NULL. */
+const stylize_option_info *stylize_option_at(int32_t index);
+/* The entry with this spelling (C field, CLI flag, vips or GIMP name), or NULL. */
+const stylize_option_info *stylize_option_find(const char *name);
+/* The option this thread's last STYLIZE_ERROR_INVALID_OPTION was about, or
+ * NULL: a host names it in its own spelling (vips argument, dialog label). */
+const stylize_option_info *stylize_last_error_option(void);
+/* The problem of that error without the option's name ("" if none), e.g.
+ * "1e+308 is out of range (0 to 1000000)". */
+const char *stylize_last_error_problem(void);
+
+/* "2G", "512M", "1.5GiB", "800K" or plain bytes -> *bytes. The one byte-size
+ * syntax of the CLI, vips and GIMP. STYLIZE_ERROR_INVALID_OPTION if the text
+ * is not such a size. */
+stylize_status stylize_parse_bytes(const char *text, uint64_t *bytes);
 
 #ifdef __cplusplus
 }

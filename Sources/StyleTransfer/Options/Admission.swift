@@ -1,0 +1,91 @@
+import Foundation
+
+/// An image's size, known from its header before any pixel is decoded.
+public struct ImageSize: Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+    public init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+    }
+
+    public var pixels: Int { width * height }
+
+    /// The size with the longest side scaled to `longest`, keeping the aspect ratio.
+    public func size(longestSide longest: Int) -> (width: Int, height: Int) {
+        let scale = Double(longest) / Double(max(width, height))
+        return (max(1, Int((Double(width) * scale).rounded())), max(1, Int((Double(height) * scale).rounded())))
+    }
+}
+
+extension Image {
+    public var imageSize: ImageSize { ImageSize(width: width, height: height) }
+}
+
+/// What a run may take on, decided on image headers and the memory plan before
+/// any work starts; the same rule for every front door.
+public enum Admission {
+    /// Refuses an image outside `OptionTable`'s limits. `name` is how the
+    /// front door names it (a file, "content", "styles[1]").
+    public static func check(_ size: ImageSize, name: String) throws {
+        let (w, h) = (size.width, size.height)
+        let short = min(w, h), long = max(w, h)
+        let rule = "images must be \(OptionTable.minimumSide) to \(OptionTable.maximumSide) px a side, "
+            + "at most \(OptionTable.maximumPixels / 1_000_000) megapixels, at most \(OptionTable.maximumAspect):1"
+        guard short >= OptionTable.minimumSide, long <= OptionTable.maximumSide,
+              w * h <= OptionTable.maximumPixels, long <= OptionTable.maximumAspect * short else {
+            throw TransferError.invalidImage("\(name): \(w)x\(h) pixels is outside what Stylize takes (\(rule))")
+        }
+    }
+
+    /// The longest side a style image is needed at: a run scales it to the
+    /// optimisation size times the style scale, so decoding it larger is waste
+    /// (front doors decode styles shrunk to this).
+    public static func styleSide(content: ImageSize?, style: ImageSize, options: TransferOptions) -> Int {
+        let canvas = content ?? style
+        let longest = options.size == 0 ? max(canvas.width, canvas.height) : options.size
+        return min(max(style.width, style.height), max(1, Int((Double(longest) * options.styleScale).rounded())))
+    }
+
+    /// Bytes this process can still be given: the smallest of physical memory,
+    /// the cgroup's memory.max and RLIMIT_AS (minus what is mapped already).
+    public static var availableMemory: Int {
+        var limit = Int.max
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
+        if pages > 0 && pageSize > 0 { limit = pages * pageSize }
+        for file in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {
+            if let text = try? String(contentsOfFile: file, encoding: .utf8),
+               let value = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) { limit = min(limit, value) }
+        }
+        var rl = rlimit()
+        if getrlimit(Int32(RLIMIT_AS.rawValue), &rl) == 0, rl.rlim_cur != rlim_t.max {  // RLIM_INFINITY
+            limit = min(limit, Int(clamping: rl.rlim_cur) - mappedBytes)
+        }
+        return max(0, limit)
+    }
+
+    /// Address space mapped now (VmSize), which RLIMIT_AS counts.
+    static var mappedBytes: Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmSize:") }),
+              let kb = Int(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+        return kb * 1024
+    }
+}
+
+extension StyleTransfer {
+    /// Admission: options, image sizes and the memory plan checked against what
+    /// the machine can give, from sizes alone. Throws `OptionError`,
+    /// `TransferError.invalidImage` or `TransferError.outOfMemory`.
+    public func admit(content: ImageSize?, styles: [ImageSize], options: TransferOptions,
+                      names: (content: String, style: (Int) -> String) = ("content", { "style \($0 + 1)" })) throws -> TransferPlan {
+        if let content { try Admission.check(content, name: names.content) }
+        for (i, style) in styles.enumerated() { try Admission.check(style, name: names.style(i)) }
+        let plan = try plan(content: content, styles: styles, options: options)
+        let available = Admission.availableMemory
+        if plan.estimatedPeakBytes > available {
+            throw TransferError.outOfMemory(needed: plan.estimatedPeakBytes, available: available)
+        }
+        return plan
+    }
+}
