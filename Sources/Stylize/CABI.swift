@@ -29,6 +29,7 @@ public func cStatusString(_ status: stylize_status) -> UnsafePointer<CChar> {
     case STYLIZE_ERROR_CANCELLED: return cString("cancelled")
     case STYLIZE_ERROR_OUT_OF_MEMORY: return cString("out of memory")
     case STYLIZE_ERROR_INTERNAL: return cString("internal error")
+    case STYLIZE_ERROR_DIVERGED: return cString("the optimisation diverged")
     default: return cString("unknown status")
     }
 }
