@@ -42,41 +42,45 @@ public final class StyleTransfer: @unchecked Sendable {
         var x: [Float] = []
         var last = LossTerms()
         var iteration = 0, evaluations = 0
-        var (w, h) = (0, 0)
+        var (w, h) = (0, 0)  // the level's picture; x is (w + 2m) x (h + 2m) with its reflected margin
+        let m = Margin.width
+        func picture() -> [Float] { Margin.cropped(x, channels: 3, width: w, height: h, margin: m) }
         func report(_ losses: LossTerms, evaluationsNow: Int) throws {
             last = losses
             let p = TransferProgress(iteration: iteration, total: total, losses: losses,
                                      elapsed: Date().timeIntervalSince(start), evaluations: evaluationsNow,
-                                     image: Image(width: w, height: h, pixels: x))
+                                     image: Image(width: w, height: h, pixels: picture()))
             if let progress, !progress(p) { throw TransferError.cancelled }
         }
         for (k, level) in plan.levels.enumerated() {
-            let previous = (w, h)
+            let pictureContent = seenContent?.resized(width: level.width, height: level.height)
+            let start = k == 0
+                ? initialPixels(initialization, width: level.width, height: level.height, content: pictureContent,
+                                styles: seenStyles, seed: options.seed)
+                : Image(width: w, height: h, pixels: picture()).resized(width: level.width, height: level.height).pixels
             (w, h) = (level.width, level.height)
-            let levelContent = seenContent?.resized(width: w, height: h)
-            if k == 0 {
-                x = initialPixels(initialization, width: w, height: h, content: levelContent, styles: seenStyles, seed: options.seed)
-            } else {  // continue from the coarser level's result
-                x = Image(width: previous.0, height: previous.1, pixels: x).resized(width: w, height: h).pixels
-            }
+            // Each level optimises its picture inside a fresh reflected margin (Margin.swift).
+            x = Margin.padded(start, channels: 3, width: w, height: h, margin: m)
+            let levelContent = pictureContent?.reflectPadded(m)
+            let (cw, ch) = (w + 2 * m, h + 2 * m)
             let scaledStyles = seenStyles.map { style -> Image in
                 let s = style.size(longestSide: max(1, Int((Double(max(w, h)) * options.styleScale).rounded())))
                 return style.resized(width: s.width, height: s.height)
             }
             let targets = Self.styleTargets(network: network, styles: scaledStyles, options: options, layers: layers,
                                             crop: level.styleCrop)
-            let mask = options.mask?.resized(width: w, height: h)
+            let mask = options.mask?.resized(width: w, height: h).reflectPadded(m)
             if let tile = level.tile {
                 if k == 0 { try report(LossTerms(), evaluationsNow: 0) }
                 let levelStart = iteration
-                try optimiseTiled(&x, width: w, height: h, content: levelContent, targets: targets, mask: mask,
+                try optimiseTiled(&x, width: cw, height: ch, content: levelContent, targets: targets, mask: mask,
                                   options: options, layers: layers, network: network, tile: tile,
                                   iterations: level.iterations) { losses, steps, evals in
                     evaluations += evals
                     while iteration < levelStart + steps { iteration += 1; try report(losses, evaluationsNow: evaluations) }
                 }
             } else {
-                let objective = TransferObjective(network: network, width: w, height: h, content: levelContent,
+                let objective = TransferObjective(network: network, width: cw, height: ch, content: levelContent,
                                                   styleTargets: targets, mask: mask, options: options, layers: layers)
                 let f: Objective = { px in
                     let (terms, g) = objective.evaluate(px)
@@ -95,7 +99,7 @@ public final class StyleTransfer: @unchecked Sendable {
             }
         }
         let outW = content?.width ?? w, outH = content?.height ?? h
-        var result = Image(width: w, height: h, pixels: x).clamped().resized(width: outW, height: outH).clamped()
+        var result = Image(width: w, height: h, pixels: picture()).clamped().resized(width: outW, height: outH).clamped()
         if let content, options.preserveColors == .luminance {
             result = ColorPreservation.recombine(luminance: result, chroma: content)
         }
