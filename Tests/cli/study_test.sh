@@ -26,6 +26,17 @@ for sheet in 1_reconstruction 2_texture 3a_iterations 3b_content_weight 3c_style
     if [ -s "$f" ] && [ "$(vipsheader -f width "$f" 2>/dev/null || echo 0)" -gt 100 ]; then ok "sheet $sheet.png"; else bad "sheet $sheet.png"; fi
 done
 python3 -m json.tool "$O/study.json" >/dev/null && ok "study.json parses" || bad "study.json parses"
+# The same keys as the committed full study (docs/study), so readers of that file can read this one.
+python3 - "$O/study.json" "$HERE/../../docs/study/study.json" <<'PY' && ok "study.json has the keys of docs/study/study.json" || bad "study.json has the keys of docs/study/study.json"
+import json, sys
+def paths(v, p=""):
+    if isinstance(v, dict): return {q for k, x in v.items() for q in paths(x, f"{p}.{k}")} | {p}
+    if isinstance(v, list): return {q for x in v for q in paths(x, p + "[]")} | {p}
+    return {p}
+new, docs = (paths(json.load(open(f))) for f in sys.argv[1:3])
+if new != docs: print("  only here:", sorted(new - docs), "only in docs:", sorted(docs - new))
+sys.exit(new != docs)
+PY
 
 # Every src/href in index.html is a local file that exists; nothing from the network.
 python3 - "$O" <<'PY' && ok "index.html references only existing local files" || bad "index.html references only existing local files"

@@ -18,25 +18,38 @@ struct StudySettings {
     /// The base of every run: the transfer defaults, at the inputs' (study) size.
     var base: TransferOptions
 
-    var json: [String: Any] {
-        ["quick": quick, "size": size, "iterations": iterations, "sweepIterations": sweepIterations,
-         "contentWeights": contentWeights, "styleWeights": styleWeights, "reconstructionLayers": layers,
-         "seedLayer": seedLayer, "textureLayers": textureLayers, "seeds": seeds.map { Int($0) },
-         "gramCandidates": gramCandidates, "contentWeight": base.contentWeight, "styleWeight": base.styleWeight,
-         "tvWeight": base.tvWeight, "contentLayers": base.contentLayers.map(\.name),
-         "styleLayers": base.styleLayers.map(\.name), "optimizer": base.optimizer.rawValue, "pooling": base.pooling.rawValue]
+    var record: SettingsRecord {
+        SettingsRecord(
+            quick: quick, size: size, iterations: iterations, sweepIterations: sweepIterations,
+            contentWeights: contentWeights, styleWeights: styleWeights, reconstructionLayers: layers,
+            seedLayer: seedLayer, textureLayers: textureLayers, seeds: seeds.map { Int($0) },
+            gramCandidates: gramCandidates, contentWeight: base.contentWeight, styleWeight: base.styleWeight,
+            tvWeight: base.tvWeight, contentLayers: base.contentLayers.map(\.name),
+            styleLayers: base.styleLayers.map(\.name), optimizer: base.optimizer.rawValue, pooling: base.pooling.rawValue)
     }
 }
 
 /// What one experiment shows: its sheets and plots (paths relative to the
-/// study folder), a caption with the measured trend, a table and all numbers.
-struct ExperimentReport {
+/// study folder), a caption with the measured trend, a table and all numbers
+/// (the table is only shown, not written to study.json).
+struct ExperimentReport: Encodable {
     var title: String
     var caption: String
     var sheets: [String] = []
     var plots: [String] = []
     var table: [[String]] = []
-    var numbers: [String: Any] = [:]
+    var numbers: any Encodable
+
+    enum CodingKeys: String, CodingKey { case title, caption, sheets, plots, numbers }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(title, forKey: .title)
+        try c.encode(caption, forKey: .caption)
+        try c.encode(sheets, forKey: .sheets)
+        try c.encode(plots, forKey: .plots)
+        try c.encode(numbers, forKey: .numbers)
+    }
 }
 
 struct Experiment {
@@ -127,22 +140,22 @@ func reconstructionExperiment(_ ctx: StudyContext) -> Experiment {
     let perLayer = s.layers.map { spec($0, s.seeds[0]) }
     let seedRuns = s.seeds.map { spec(s.seedLayer, $0) }
     return Experiment(title: "Content reconstruction", specs: perLayer + seedRuns) {
-        var rows: [[String: Any]] = []
+        var rows: [ReconstructionNumbers.Layer] = []
         var cells = [ContactSheet.Cell(path: content.path, label: "original\n\(content.name)")]
         var table = [["layer", "PSNR", "SSIM", "final content loss", "seconds"]]
         for (layer, run) in zip(s.layers, perLayer) {
             let (record, image) = try ctx.result(run)
             let p = Metrics.psnr(image, content.image), q = Metrics.ssim(image, content.image)
-            rows.append(["layer": layer, "psnr": p, "ssim": q, "finalLoss": record.finalLoss, "seconds": record.seconds, "seed": Int(s.seeds[0])])
+            rows.append(.init(layer: layer, psnr: p, ssim: q, finalLoss: record.finalLoss, seconds: record.seconds, seed: Int(s.seeds[0])))
             cells.append(.init(path: ctx.runner.imagePath(run.key), label: "\(layer)\nPSNR \(db(p))\nSSIM \(s3(q))"))
             table.append([layer, db(p), s3(q), g(record.finalLoss), String(format: "%.1f", record.seconds)])
         }
         let a = try ctx.result(seedRuns[0]).1, b = try ctx.result(seedRuns[1]).1
-        let seeds: [String: Any] = [
-            "layer": s.seedLayer, "seeds": s.seeds.map { Int($0) },
-            "psnrBetweenSeeds": Metrics.psnr(a, b), "ssimBetweenSeeds": Metrics.ssim(a, b),
-            "psnrToContent": [Metrics.psnr(a, content.image), Metrics.psnr(b, content.image)],
-            "ssimToContent": [Metrics.ssim(a, content.image), Metrics.ssim(b, content.image)]]
+        let seeds = ReconstructionNumbers.Seeds(
+            layer: s.seedLayer, seeds: s.seeds.map { Int($0) },
+            psnrBetweenSeeds: Metrics.psnr(a, b), ssimBetweenSeeds: Metrics.ssim(a, b),
+            psnrToContent: [Metrics.psnr(a, content.image), Metrics.psnr(b, content.image)],
+            ssimToContent: [Metrics.ssim(a, content.image), Metrics.ssim(b, content.image)])
         let columns = cells.count
         var second: [ContactSheet.Cell] = zip(seedRuns, [a, b]).map { run, image in
             .init(path: ctx.runner.imagePath(run.key),
@@ -154,12 +167,12 @@ func reconstructionExperiment(_ ctx: StudyContext) -> Experiment {
             columns: columns, cells: cells + padded(second, columns)))
         let first = rows.first!, last = rows.last!
         let caption = "Each image starts from seeded noise and is optimised with the content loss at one layer only (no style loss, no total variation). "
-            + "PSNR falls from \(db(first["psnr"] as! Double)) at \(first["layer"]!) to \(db(last["psnr"] as! Double)) at \(last["layer"]!) "
-            + "and SSIM from \(s3(first["ssim"] as! Double)) to \(s3(last["ssim"] as! Double)): deeper layers keep the layout and lose the exact pixels. "
-            + "At \(s.seedLayer) two noise seeds give images \(db(seeds["psnrBetweenSeeds"] as! Double)) apart (SSIM \(s3(seeds["ssimBetweenSeeds"] as! Double))), "
-            + "each \(db((seeds["psnrToContent"] as! [Double])[0])) and \(db((seeds["psnrToContent"] as! [Double])[1])) from the content."
+            + "PSNR falls from \(db(first.psnr)) at \(first.layer) to \(db(last.psnr)) at \(last.layer) "
+            + "and SSIM from \(s3(first.ssim)) to \(s3(last.ssim)): deeper layers keep the layout and lose the exact pixels. "
+            + "At \(s.seedLayer) two noise seeds give images \(db(seeds.psnrBetweenSeeds)) apart (SSIM \(s3(seeds.ssimBetweenSeeds))), "
+            + "each \(db(seeds.psnrToContent[0])) and \(db(seeds.psnrToContent[1])) from the content."
         return ExperimentReport(title: "1. Content reconstruction", caption: caption, sheets: [sheet], table: table,
-                                numbers: ["content": content.name, "layers": rows, "seedComparison": seeds])
+                                numbers: ReconstructionNumbers(content: content.name, layers: rows, seedComparison: seeds))
     }
 }
 
@@ -181,20 +194,20 @@ func textureExperiment(_ ctx: StudyContext) -> Experiment {
     let runs = configs.map { spec($0, s.seeds[0]) }
     let seedRuns = s.seeds.map { spec(configs.last!, $0) }
     return Experiment(title: "Texture synthesis", specs: runs + seedRuns) {
-        var rows: [[String: Any]] = []
+        var rows: [TextureNumbers.Configuration] = []
         var cells = [ContactSheet.Cell(path: style.path, label: "original\n\(style.name)")]
         var table = [["style layers", "style distance (all 5 layers)", "final style loss", "seconds"]]
         for (layers, run) in zip(configs, runs) {
             let (record, image) = try ctx.result(run)
             let d = ctx.styleDistance(image, style)
-            rows.append(["layers": layers, "styleDistance": d, "finalLoss": record.finalLoss, "seconds": record.seconds])
+            rows.append(.init(layers: layers, styleDistance: d, finalLoss: record.finalLoss, seconds: record.seconds))
             cells.append(.init(path: ctx.runner.imagePath(run.key), label: "\(layerRange(layers))\nstyle dist. \(g(d))"))
             table.append([layerRange(layers), g(d), g(record.finalLoss), String(format: "%.1f", record.seconds)])
         }
         let a = try ctx.result(seedRuns[0]).1, b = try ctx.result(seedRuns[1]).1
-        let seeds: [String: Any] = ["layers": configs.last!, "seeds": s.seeds.map { Int($0) },
-                                    "psnrBetweenSeeds": Metrics.psnr(a, b), "ssimBetweenSeeds": Metrics.ssim(a, b),
-                                    "styleDistance": [ctx.styleDistance(a, style), ctx.styleDistance(b, style)]]
+        let seeds = TextureNumbers.Seeds(layers: configs.last!, seeds: s.seeds.map { Int($0) },
+                                         psnrBetweenSeeds: Metrics.psnr(a, b), ssimBetweenSeeds: Metrics.ssim(a, b),
+                                         styleDistance: [ctx.styleDistance(a, style), ctx.styleDistance(b, style)])
         let columns = cells.count
         var second: [ContactSheet.Cell] = zip(seedRuns, [a, b]).map { run, image in
             .init(path: ctx.runner.imagePath(run.key), label: "\(layerRange(configs.last!)), seed \(run.options.seed)\nstyle dist. \(g(ctx.styleDistance(image, style)))")
@@ -203,15 +216,15 @@ func textureExperiment(_ ctx: StudyContext) -> Experiment {
         let sheet = try ctx.sheet("2_texture", ContactSheet(
             title: "Texture synthesis from noise, style loss only, style layers growing (\(style.name), \(s.iterations) iterations)",
             columns: columns, cells: cells + padded(second, columns)))
-        let d = rows.map { $0["styleDistance"] as! Double }
+        let d = rows.map(\.styleDistance)
         let caption = "Each image starts from seeded noise and matches the Gram matrices of the style image at the listed layers only. "
             + "The style distance (unweighted style loss over relu1_1..relu5_1, the same measure for every image) goes from \(g(d.first!)) "
             + "with \(layerRange(configs.first!)) to \(g(d.last!)) with \(layerRange(configs.last!)) (minimum \(g(d.min()!)) with "
             + "\(layerRange(configs[d.firstIndex(of: d.min()!)!]))): shallow layers alone give colour and fine grain, deeper ones add larger structures. "
-            + "Two seeds give different pixels (SSIM \(s3(seeds["ssimBetweenSeeds"] as! Double)) between them) with the same texture statistics "
-            + "(style distances \((seeds["styleDistance"] as! [Double]).map(g).joined(separator: " and ")))."
+            + "Two seeds give different pixels (SSIM \(s3(seeds.ssimBetweenSeeds)) between them) with the same texture statistics "
+            + "(style distances \(seeds.styleDistance.map(g).joined(separator: " and ")))."
         return ExperimentReport(title: "2. Texture synthesis", caption: caption, sheets: [sheet], table: table,
-                                numbers: ["style": style.name, "configurations": rows, "seedComparison": seeds])
+                                numbers: TextureNumbers(style: style.name, configurations: rows, seedComparison: seeds))
     }
 }
 
@@ -238,13 +251,13 @@ func sweepExperiment(_ ctx: StudyContext) -> Experiment {
         var table = [["sweep", "value", "SSIM to content", "style distance", "final loss"]]
         // Iterations: snapshots of one run.
         let (record, _) = try ctx.result(iterationRun)
-        var iterationRows: [[String: Any]] = []
+        var iterationRows: [SweepNumbers.Snapshot] = []
         var cells = inputs
         for n in s.sweepIterations {
             let image = try ctx.snapshot(iterationRun, n)
             let loss = record.curve.first { $0.iteration == n }?.total ?? .nan
             let q = Metrics.ssim(image, content.image), d = ctx.styleDistance(image, style)
-            iterationRows.append(["iterations": n, "loss": loss, "ssimToContent": q, "styleDistance": d])
+            iterationRows.append(.init(iterations: n, loss: loss, ssimToContent: q, styleDistance: d))
             cells.append(.init(path: ctx.runner.snapshotPath(iterationRun.key, n), label: "\(n) iterations\nloss \(g(loss))"))
             table.append(["iterations", "\(n)", s3(q), g(d), g(loss)])
         }
@@ -256,15 +269,15 @@ func sweepExperiment(_ ctx: StudyContext) -> Experiment {
                 .init(name: "style", points: curve.map { (Double($0.iteration), $0.style) }),
                 .init(name: "total", points: curve.map { (Double($0.iteration), $0.total) })])])
 
-        func weightSweep(_ name: String, _ slug: String, _ values: [Double], _ runs: [RunSpec]) throws -> (String, String, [[String: Any]]) {
-            var rows: [[String: Any]] = []
+        func weightSweep(_ name: String, _ slug: String, _ values: [Double], _ runs: [RunSpec]) throws -> (String, String, [SweepNumbers.Weight]) {
+            var rows: [SweepNumbers.Weight] = []
             var cells = inputs
             var curves: [(Double, [RunRecord.Point])] = []
             for (w, run) in zip(values, runs) {
                 let (record, image) = try ctx.result(run)
                 let q = Metrics.ssim(image, content.image), d = ctx.styleDistance(image, style)
-                rows.append(["value": w, "ssimToContent": q, "styleDistance": d, "finalLoss": record.finalLoss,
-                             "finalContentLoss": record.curve.last!.content, "finalStyleLoss": record.curve.last!.style, "seconds": record.seconds])
+                rows.append(.init(value: w, ssimToContent: q, styleDistance: d, finalLoss: record.finalLoss,
+                                  finalContentLoss: record.curve.last!.content, finalStyleLoss: record.curve.last!.style, seconds: record.seconds))
                 cells.append(.init(path: ctx.runner.imagePath(run.key), label: "\(name) \(g(w))\nSSIM \(s3(q)), style \(g(d))"))
                 table.append([name, g(w), s3(q), g(d), g(record.finalLoss)])
                 curves.append((w, record.curve.filter { $0.iteration > 0 }))
@@ -284,21 +297,19 @@ func sweepExperiment(_ ctx: StudyContext) -> Experiment {
         let (sheetContent, plotContent, contentRows) = try weightSweep("content weight", "3b_content_weight", s.contentWeights, contentRuns)
         let (sheetStyle, plotStyle, styleRows) = try weightSweep("style weight", "3c_style_weight", s.styleWeights, styleRuns)
 
-        func trend(_ rows: [[String: Any]], _ key: String) -> String {
-            "\(key == "ssimToContent" ? s3(rows.first![key] as! Double) : g(rows.first![key] as! Double)) to \(key == "ssimToContent" ? s3(rows.last![key] as! Double) : g(rows.last![key] as! Double))"
-        }
-        let firstLoss = iterationRows.first!["loss"] as! Double, lastLoss = iterationRows.last!["loss"] as! Double
+        func trend(_ values: [Double], _ format: (Double) -> String) -> String { "\(format(values.first!)) to \(format(values.last!))" }
+        let firstLoss = iterationRows.first!.loss, lastLoss = iterationRows.last!.loss
         let caption = "All runs start from the content image (\(content.name) after \(style.name)). "
             + "Iterations: the total loss falls from \(g(firstLoss)) after \(s.sweepIterations.first!) to \(g(lastLoss)) after \(s.sweepIterations.last!) iterations; "
-            + "the style distance goes from \(trend(iterationRows, "styleDistance")). "
-            + "Content weight \(g(s.contentWeights.first!)) to \(g(s.contentWeights.last!)): SSIM to the content goes from \(trend(contentRows, "ssimToContent")), "
-            + "style distance from \(trend(contentRows, "styleDistance")). "
-            + "Style weight \(g(s.styleWeights.first!)) to \(g(s.styleWeights.last!)): SSIM to the content goes from \(trend(styleRows, "ssimToContent")), "
-            + "style distance from \(trend(styleRows, "styleDistance")). The plots show the loss curves (content and style per unit weight, so the weights compare)."
+            + "the style distance goes from \(trend(iterationRows.map(\.styleDistance), g)). "
+            + "Content weight \(g(s.contentWeights.first!)) to \(g(s.contentWeights.last!)): SSIM to the content goes from \(trend(contentRows.map(\.ssimToContent), s3)), "
+            + "style distance from \(trend(contentRows.map(\.styleDistance), g)). "
+            + "Style weight \(g(s.styleWeights.first!)) to \(g(s.styleWeights.last!)): SSIM to the content goes from \(trend(styleRows.map(\.ssimToContent), s3)), "
+            + "style distance from \(trend(styleRows.map(\.styleDistance), g)). The plots show the loss curves (content and style per unit weight, so the weights compare)."
         return ExperimentReport(title: "3. Style transfer hyper-parameters", caption: caption,
                                 sheets: [sheetIterations, sheetContent, sheetStyle], plots: [plotIterations, plotContent, plotStyle], table: table,
-                                numbers: ["iterations": iterationRows, "contentWeight": contentRows, "styleWeight": styleRows,
-                                          "iterationCurve": record.curve.map { ["iteration": $0.iteration, "seconds": $0.seconds, "content": $0.content, "style": $0.style, "tv": $0.tv, "total": $0.total] }])
+                                numbers: SweepNumbers(iterations: iterationRows, contentWeight: contentRows, styleWeight: styleRows,
+                                                      iterationCurve: record.curve))
     }
 }
 
@@ -308,25 +319,25 @@ func gridExperiment(_ ctx: StudyContext) -> Experiment {
     let runs = ctx.contents.map { c in ctx.styles.map { st in ctx.transferSpec("transfer \(c.name) x \(st.name)", content: c, style: st) } }
     return Experiment(title: "Content x style grid", specs: runs.flatMap { $0 }) {
         var cells = [ContactSheet.Cell(path: nil, label: "")] + ctx.styles.map { .init(path: $0.path, label: "style\n\($0.name)") }
-        var rows: [[String: Any]] = []
+        var rows: [GridNumbers.Cell] = []
         var table = [["content", "style", "SSIM to content", "style distance", "final loss", "seconds"]]
         for (c, row) in zip(ctx.contents, runs) {
             cells.append(.init(path: c.path, label: "content\n\(c.name)"))
             for (st, run) in zip(ctx.styles, row) {
                 let (record, image) = try ctx.result(run)
                 let q = Metrics.ssim(image, c.image), d = ctx.styleDistance(image, st)
-                rows.append(["content": c.name, "style": st.name, "ssimToContent": q, "styleDistance": d, "finalLoss": record.finalLoss, "seconds": record.seconds])
+                rows.append(.init(content: c.name, style: st.name, ssimToContent: q, styleDistance: d, finalLoss: record.finalLoss, seconds: record.seconds))
                 cells.append(.init(path: ctx.runner.imagePath(run.key), label: "SSIM \(s3(q)), style \(g(d))"))
                 table.append([c.name, st.name, s3(q), g(d), g(record.finalLoss), String(format: "%.1f", record.seconds)])
             }
         }
         let sheet = try ctx.sheet("4_grid", ContactSheet(title: "Every content x every style (\(ctx.settings.iterations) iterations, default weights)",
                                                          columns: ctx.styles.count + 1, cells: cells))
-        let q = rows.map { $0["ssimToContent"] as! Double }, t = rows.map { $0["seconds"] as! Double }
+        let q = rows.map(\.ssimToContent), t = rows.map(\.seconds)
         let caption = "Rows are content images, columns style images, all with the default weights. "
             + "SSIM to the content ranges from \(s3(q.min()!)) to \(s3(q.max()!)) across the \(rows.count) pairs; "
             + "each run took \(String(format: "%.1f", t.min()!))-\(String(format: "%.1f", t.max()!)) s."
-        return ExperimentReport(title: "4. Content x style grid", caption: caption, sheets: [sheet], table: table, numbers: ["cells": rows])
+        return ExperimentReport(title: "4. Content x style grid", caption: caption, sheets: [sheet], table: table, numbers: GridNumbers(cells: rows))
     }
 }
 
@@ -345,14 +356,14 @@ func initExperiment(_ ctx: StudyContext) -> Experiment {
         // A loss both runs reach: 5 % above the worse final loss.
         let target = 1.05 * records.map(\.finalLoss).max()!
         var cells: [ContactSheet.Cell] = []
-        var rows: [[String: Any]] = []
+        var rows: [InitNumbers.Run] = []
         var table = [["init", "iterations to loss \(g(target))", "seconds to it", "final loss", "total seconds", "SSIM to content"]]
         for ((name, run), record) in zip(runs, records) {
             let reach = record.curve.first { $0.total <= target }
             let final = try ctx.result(run).1
             let q = Metrics.ssim(final, content.image)
-            rows.append(["init": name, "target": target, "iterationsToTarget": reach?.iteration ?? -1, "secondsToTarget": reach?.seconds ?? -1,
-                         "finalLoss": record.finalLoss, "seconds": record.seconds, "ssimToContent": q])
+            rows.append(.init(initialization: name, target: target, iterationsToTarget: reach?.iteration ?? -1, secondsToTarget: reach?.seconds ?? -1,
+                              finalLoss: record.finalLoss, seconds: record.seconds, ssimToContent: q))
             table.append([name, reach.map { "\($0.iteration)" } ?? "-", reach.map { String(format: "%.1f", $0.seconds) } ?? "-",
                           g(record.finalLoss), String(format: "%.1f", record.seconds), s3(q)])
             for n in s.sweepIterations {
@@ -368,16 +379,17 @@ func initExperiment(_ ctx: StudyContext) -> Experiment {
                        series: zip(runs, curves).map { .init(name: "\($0.0) init", points: $1.map { (Double($0.iteration), $0.total) }) }),
             Plot.Panel(title: "Total loss vs wall time", xLabel: "seconds", yLabel: "loss",
                        series: zip(runs, curves).map { .init(name: "\($0.0) init", points: $1.map { ($0.seconds, $0.total) }) })])
-        func reached(_ row: [String: Any]) -> String {
-            let i = row["iterationsToTarget"] as! Int
-            return i < 0 ? "never" : "after \(i) iterations (\(String(format: "%.1f", row["secondsToTarget"] as! Double)) s)"
+        func reached(_ row: InitNumbers.Run) -> String {
+            row.iterationsToTarget < 0 ? "never" : "after \(row.iterationsToTarget) iterations (\(String(format: "%.1f", row.secondsToTarget)) s)"
         }
         let caption = "Same pair, same weights, \(s.sweepIterations.max()!) iterations from seeded noise or from the content image. "
             + "Loss \(g(target)) (5 % above the worse final loss) is reached \(reached(rows[0])) from noise and \(reached(rows[1])) from the content; "
-            + "final losses \(g(rows[0]["finalLoss"] as! Double)) vs \(g(rows[1]["finalLoss"] as! Double)); SSIM to the content "
-            + "\(s3(rows[0]["ssimToContent"] as! Double)) vs \(s3(rows[1]["ssimToContent"] as! Double))."
+            + "final losses \(g(rows[0].finalLoss)) vs \(g(rows[1].finalLoss)); SSIM to the content "
+            + "\(s3(rows[0].ssimToContent)) vs \(s3(rows[1].ssimToContent))."
         return ExperimentReport(title: "5. Initialisation: noise vs content", caption: caption, sheets: [sheet], plots: [plot], table: table,
-                                numbers: ["runs": rows, "curves": zip(runs, records).map { ["init": $0.0, "curve": $1.curve.map { ["iteration": $0.iteration, "seconds": $0.seconds, "total": $0.total] }] }])
+                                numbers: InitNumbers(runs: rows, curves: zip(runs, records).map { run, record in
+                                    .init(initialization: run.0, curve: record.curve.map { .init(iteration: $0.iteration, seconds: $0.seconds, total: $0.total) })
+                                }))
     }
 }
 
@@ -417,7 +429,7 @@ func gramExperiment(_ ctx: StudyContext) -> Experiment {
         var cells = [ContactSheet.Cell(path: content.path, label: "content\n\(content.name)"),
                      ContactSheet.Cell(path: stylePath, label: "style (at canvas size)\n\(style.name)"),
                      ContactSheet.Cell(path: ctx.runner.imagePath(normalised.key), label: "normalised, weight \(g(s.base.styleWeight))\nstyle \(g(normDistance))")]
-        var rows: [[String: Any]] = []
+        var rows: [GramNumbers.Candidate] = []
         var table = [["Gram", "style weight", "factor", "SSIM to normalised result", "style distance", "SSIM to content"]]
         table.append(["normalised (H·W)", g(s.base.styleWeight), "1", "1", g(normDistance), s3(Metrics.ssim(normImage, content.image))])
         for (f, run) in zip(candidates, unnormalised) {
@@ -425,13 +437,13 @@ func gramExperiment(_ ctx: StudyContext) -> Experiment {
             let q = Metrics.ssim(image, normImage), d = ctx.styleDistance(image, style), qc = Metrics.ssim(image, content.image)
             // At iteration 0 both start from the content: the factor that makes the un-normalised initial style loss equal the normalised one.
             let equalStart = f * record.curve[0].style / normRecord.curve[0].style
-            rows.append(["factor": f, "styleWeight": s.base.styleWeight / f, "ssimToNormalised": q, "psnrToNormalised": Metrics.psnr(image, normImage),
-                         "styleDistance": d, "ssimToContent": qc, "finalLoss": record.finalLoss, "equalInitialLossFactor": equalStart])
+            rows.append(.init(factor: f, styleWeight: s.base.styleWeight / f, ssimToNormalised: q, psnrToNormalised: Metrics.psnr(image, normImage),
+                              styleDistance: d, ssimToContent: qc, finalLoss: record.finalLoss, equalInitialLossFactor: equalStart))
             cells.append(.init(path: ctx.runner.imagePath(run.key), label: "un-normalised, weight / \(g(f))\nSSIM to norm. \(s3(q))"))
             table.append(["un-normalised", g(s.base.styleWeight / f), g(f), s3(q), g(d), s3(qc)])
         }
-        let best = rows.max { ($0["ssimToNormalised"] as! Double) < ($1["ssimToNormalised"] as! Double) }!
-        let equal = rows[0]["equalInitialLossFactor"] as! Double
+        let best = rows.max { $0.ssimToNormalised < $1.ssimToNormalised }!
+        let equal = rows[0].equalInitialLossFactor
         let columns = min(cells.count, 4)
         let sheet = try ctx.sheet("6_gram", ContactSheet(title: "Gram matrix normalised by H·W vs not (\(s.iterations) iterations)", columns: columns,
                                                          cells: padded(cells, (cells.count + columns - 1) / columns * columns)))
@@ -439,11 +451,11 @@ func gramExperiment(_ ctx: StudyContext) -> Experiment {
             + "and its style loss (H_l·W_l)² times larger; this is emulated (exactly, for a style image with as many pixels as the canvas, which is why the style "
             + "is resized to the content's size here) by multiplying each style layer's weight by (H_l·W_l)², which ranges from \(g(factors.map(\.1).min()!)) at "
             + "\(factors.min { $0.1 < $1.1 }!.0) to \(g(factors.map(\.1).max()!)) at \(factors.max { $0.1 < $1.1 }!.0) at this size. "
-            + "Dividing the style weight by \(g(best["factor"] as! Double)) (style weight \(g(best["styleWeight"] as! Double))) gives the result closest to the normalised one "
-            + "(SSIM \(s3(best["ssimToNormalised"] as! Double)) between them); the factor that makes the initial style losses equal is \(g(equal)). "
+            + "Dividing the style weight by \(g(best.factor)) (style weight \(g(best.styleWeight))) gives the result closest to the normalised one "
+            + "(SSIM \(s3(best.ssimToNormalised)) between them); the factor that makes the initial style losses equal is \(g(equal)). "
             + "No single factor makes the two identical: without normalisation the shallow layers weigh (H·W)² more, i.e. 16x more per pooling step."
         return ExperimentReport(title: "6. Gram normalisation", caption: caption, sheets: [sheet], table: table,
-                                numbers: ["layerFactors": factors.map { ["layer": $0.0, "hwSquared": $0.1] }, "normalisedStyleWeight": s.base.styleWeight,
-                                          "candidates": rows, "bestFactor": best["factor"]!, "equalInitialLossFactor": equal])
+                                numbers: GramNumbers(layerFactors: factors.map { .init(layer: $0.0, hwSquared: $0.1) }, normalisedStyleWeight: s.base.styleWeight,
+                                                     candidates: rows, bestFactor: best.factor, equalInitialLossFactor: equal))
     }
 }

@@ -12,18 +12,6 @@ struct StudyReport {
     let seconds: Double
     let folder: URL
 
-    static var cpuModel: String {
-        let text = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        let line = text.split(separator: "\n").first { $0.hasPrefix("model name") }
-        return line?.split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces) ?? "unknown"
-    }
-
-    var machine: [String: Any] {
-        ["cores": ProcessInfo.processInfo.activeProcessorCount, "cpu": StudyReport.cpuModel,
-         "memoryGiB": Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824,
-         "os": ProcessInfo.processInfo.operatingSystemVersionString]
-    }
-
     /// Compute time of every run the report uses, whether computed now or cached earlier.
     var computeSeconds: Double { usedKeys.compactMap { runner.cached($0)?.seconds }.reduce(0, +) }
 
@@ -36,29 +24,16 @@ struct StudyReport {
     }
 
     func write() throws {
-        let timing: [String: Any] = [
-            "secondsThisInvocation": seconds, "computeSecondsAllRuns": computeSeconds,
-            "runsComputed": runner.runsComputed, "runsCached": runner.runsCached, "iterationsComputed": runner.iterationsComputed]
-        let json: [String: Any] = [
-            "settings": settings.json, "machine": machine, "timing": timing,
-            "inputs": ["content": contents.map(\.name), "style": styles.map(\.name)],
-            "experiments": reports.map { ["title": $0.title, "caption": $0.caption, "sheets": $0.sheets, "plots": $0.plots, "numbers": $0.numbers] }]
-        let data = try JSONSerialization.data(withJSONObject: StudyReport.clean(json), options: [.prettyPrinted, .sortedKeys])
-        try writeAtomically(data, to: folder.appendingPathComponent("study.json").path)
-        try writeAtomically(Data(html(timing).utf8), to: folder.appendingPathComponent("index.html").path)
+        let document = StudyDocument(
+            settings: settings.record, machine: .current,
+            timing: Timing(secondsThisInvocation: seconds, computeSecondsAllRuns: computeSeconds, runsComputed: runner.runsComputed,
+                           runsCached: runner.runsCached, iterationsComputed: runner.iterationsComputed),
+            inputs: .init(content: contents.map(\.name), style: styles.map(\.name)), experiments: reports)
+        try writeAtomically(try document.encoded(), to: folder.appendingPathComponent("study.json").path)
+        try writeAtomically(Data(html(document).utf8), to: folder.appendingPathComponent("index.html").path)
     }
 
-    /// JSON cannot hold NaN or infinity: those become null.
-    static func clean(_ value: Any) -> Any {
-        switch value {
-        case let d as Double: return d.isFinite ? d : NSNull()
-        case let a as [Any]: return a.map(clean)
-        case let m as [String: Any]: return m.mapValues(clean)
-        default: return value
-        }
-    }
-
-    func html(_ timing: [String: Any]) -> String {
+    func html(_ document: StudyDocument) -> String {
         let e = Plot.escape
         var page = """
         <!DOCTYPE html>
@@ -88,19 +63,21 @@ struct StudyReport {
                 page += "</table>\n"
             }
         }
-        let settingsRows = (settings.json as [String: Any]).sorted { $0.key < $1.key }.map { "<tr><td>\(e($0.key))</td><td>\(e("\($0.value)"))</td></tr>" }
-        let m = machine
+        // One row per setting, named as in study.json.
+        let settingsRows = Mirror(reflecting: document.settings).children.map { ($0.label!, "\($0.value)") }
+            .sorted { $0.0 < $1.0 }.map { "<tr><td>\(e($0.0))</td><td>\(e($0.1))</td></tr>" }
+        let m = document.machine
         page += """
         <h2>Settings</h2>
         <table>\(settingsRows.joined(separator: "\n"))</table>
         <p>Every run uses L-BFGS; the transfer runs start from the content image unless stated. Inputs are resized so the longest side is \(settings.size) px.</p>
         <h2>Machine and time</h2>
         <table>
-        <tr><td>CPU</td><td>\(e("\(m["cpu"]!)"))</td></tr>
-        <tr><td>cores</td><td>\(m["cores"]!)</td></tr>
-        <tr><td>memory</td><td>\(String(format: "%.0f GiB", m["memoryGiB"] as! Double))</td></tr>
-        <tr><td>OS</td><td>\(e("\(m["os"]!)"))</td></tr>
-        <tr><td>compute time of all runs</td><td>\(StudyRunner.duration(timing["computeSecondsAllRuns"] as! Double))</td></tr>
+        <tr><td>CPU</td><td>\(e(m.cpu))</td></tr>
+        <tr><td>cores</td><td>\(m.cores)</td></tr>
+        <tr><td>memory</td><td>\(String(format: "%.0f GiB", m.memoryGiB))</td></tr>
+        <tr><td>OS</td><td>\(e(m.os))</td></tr>
+        <tr><td>compute time of all runs</td><td>\(StudyRunner.duration(document.timing.computeSecondsAllRuns))</td></tr>
         <tr><td>this invocation</td><td>\(StudyRunner.duration(seconds)): \(runner.runsComputed) runs computed (\(runner.iterationsComputed) iterations), \(runner.runsCached) from the cache</td></tr>
         </table>
         </body></html>
