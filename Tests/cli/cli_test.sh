@@ -84,5 +84,16 @@ expect_error "import a non-model"     "not a VGG|malformed|no ONNX graph" "$T/e1
 expect_error "bench with 0 threads"   "threads 0 must"       "$T/never" -- "$BIN" bench --sizes 32 --threads 0
 [ "$(cat "$C" | sha256sum)" = "$(cat "$IMAGES/tiny_content_64.png" | sha256sum)" ] && ok "inputs unchanged" || bad "inputs unchanged"
 
+# --- score: the losses of any image, with a run's options ---
+# The content scored against itself: zero content loss, one line.
+"$BIN" score "$C" "$C" "$S" --size 0 >"$T/score.txt" 2>&1 && grep -qE "^64x64: loss [0-9.e+-]+ \(content 0, style [0-9.e+]+, tv [0-9.e+-]+\)$" "$T/score.txt" \
+    && ok "score of the content: zero content loss, one line" || bad "score of the content ($(head -c 300 "$T/score.txt"))"
+# Errors: one line on stderr, exit 1, nothing on stdout.
+for args in "$T/nope.png $C $S" "$C $T/nope.png $S" "$C $C $T/nope.png" "$T/text.png $C $S"; do
+    "$BIN" score $args >"$T/stdout" 2>"$T/stderr"; rc=$?
+    [ $rc = 1 ] && [ "$(wc -l <"$T/stderr")" = 1 ] && [ ! -s "$T/stdout" ] && grep -qE "no such file|cannot read" "$T/stderr" \
+        && ok "score error: $(cat "$T/stderr")" || bad "score error for '$args' (exit $rc: $(head -c 300 "$T/stderr"))"
+done
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
