@@ -38,13 +38,11 @@ final class ProgressReporter {
         if !quiet && isTerminal { FileHandle.standardError.write("\n".data(using: .utf8)!) }
     }
 
-    /// OUTPUT-<iteration>.<ext> beside the output.
+    /// The image of progress `p` at the template's size, written to `path` (see `snapshotPath`).
     func saveIntermediate(_ p: TransferProgress, template: ImageFile, path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let name = url.deletingPathExtension().lastPathComponent + "-\(p.iteration)." + url.pathExtension
         var file = template
         file.image = p.image.clamped().resized(width: template.image.width, height: template.image.height)
-        try file.save(url.deletingLastPathComponent().appendingPathComponent(name).path)
+        try file.save(path)
     }
 
     func writeLog() throws {

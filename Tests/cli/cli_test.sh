@@ -17,7 +17,7 @@ FAST="--size 48 --iterations 3 --quiet"
 expect_error() {
     local name="$1" pattern="$2" out="$3"; shift 4
     "$@" >"$T/stdout" 2>"$T/stderr"; local rc=$?
-    if [ $rc -ne 0 ] && grep -qiE "$pattern" "$T/stderr" && [ ! -e "$out" ]; then ok "$name"
+    if [ $rc -ne 0 ] && grep -qiE -e "$pattern" "$T/stderr" && [ ! -e "$out" ]; then ok "$name"
     else bad "$name (exit $rc, stderr: $(head -c 300 "$T/stderr"))"; fi
 }
 
@@ -67,8 +67,8 @@ expect_error "missing content file"   "no such file"        "$T/e1.png" -- "$BIN
 expect_error "non-image file"         "cannot read as an image" "$T/e2.png" -- "$BIN" "$T/text.png" "$S" -o "$T/e2.png" $FAST
 expect_error "1-pixel image"          "1x1"                 "$T/e3.png" -- "$BIN" "$T/one.png" "$S" -o "$T/e3.png" $FAST
 expect_error "unknown layer"          "unknown layer 'relu9_9'" "$T/e4.png" -- "$BIN" "$C" "$S" -o "$T/e4.png" $FAST --style-layers relu9_9
-expect_error "negative style weight"  "style weight"        "$T/e5.png" -- "$BIN" "$C" "$S" -o "$T/e5.png" $FAST --style-weight=-1
-expect_error "NaN content weight"     "content weight"      "$T/e6.png" -- "$BIN" "$C" "$S" -o "$T/e6.png" $FAST --content-weight nan
+expect_error "negative style weight"  "--style-weight: -1 is out of range"        "$T/e5.png" -- "$BIN" "$C" "$S" -o "$T/e5.png" $FAST --style-weight=-1
+expect_error "NaN content weight"     "--content-weight: nan is not a finite number"      "$T/e6.png" -- "$BIN" "$C" "$S" -o "$T/e6.png" $FAST --content-weight nan
 expect_error "zero iterations"        "iterations"          "$T/e7.png" -- "$BIN" "$C" "$S" -o "$T/e7.png" --size 48 --iterations 0
 expect_error "corrupt model"          "corrupt.safetensors" "$T/e8.png" -- "$BIN" "$C" "$S" -o "$T/e8.png" $FAST --model "$T/corrupt.safetensors"
 expect_error "non-VGG model"          "not a VGG"           "$T/e9.png" -- "$BIN" "$C" "$S" -o "$T/e9.png" $FAST --model "$T/notvgg.safetensors"
@@ -83,6 +83,21 @@ expect_error "no style image"         "no style image"      "$T/e11.png" -- "$BI
 expect_error "import a non-model"     "not a VGG|malformed|no ONNX graph" "$T/e12.safetensors" -- "$BIN" model import "$T/text.png" -o "$T/e12.safetensors"
 expect_error "bench with 0 threads"   "threads 0 must"       "$T/never" -- "$BIN" bench --sizes 32 --threads 0
 [ "$(cat "$C" | sha256sum)" = "$(cat "$IMAGES/tiny_content_64.png" | sha256sum)" ] && ok "inputs unchanged" || bad "inputs unchanged"
+
+# --- the error contract (README): usage errors one line + pointer, exit 2; run failures one line, exit 1 ---
+# expect_exit NAME CODE -- command...: that exit code and exactly one line on stderr.
+expect_exit() {
+    local name="$1" code="$2"; shift 3
+    "$@" >"$T/stdout" 2>"$T/stderr"; local rc=$?
+    if [ $rc -eq "$code" ] && [ "$(wc -l < "$T/stderr")" -eq 1 ]; then ok "$name"
+    else bad "$name (exit $rc, $(wc -l < "$T/stderr") lines: $(head -c 300 "$T/stderr"))"; fi
+}
+expect_exit "unknown flag: one line, exit 2" 2 -- "$BIN" "$C" "$S" -o "$T/u1.png" --no-such-flag
+grep -q "(see 'stylize help transfer')" "$T/stderr" && ok "usage error points to stylize help" || bad "usage error points to stylize help"
+expect_exit "negative size is a range error" 2 -- "$BIN" "$C" "$S" -o "$T/u2.png" --size -1
+grep -q "size: -1 is out of range" "$T/stderr" && ok "negative number parsed as a number" || bad "negative number parsed ($(cat "$T/stderr"))"
+expect_exit "missing file: one line, exit 1" 1 -- "$BIN" "$T/nope.jpg" "$S" -o "$T/u3.png" $FAST
+expect_exit "unknown layer found after loading the model: exit 2" 2 -- "$BIN" "$C" "$S" -o "$T/u4.png" $FAST --style-layers relu9_9
 
 # --- score: the losses of any image, with a run's options ---
 # The content scored against itself: zero content loss, one line.
