@@ -7,7 +7,9 @@
  *   options check FIELD VALUE       admission (stylize_check, pixels NULL) of a
  *                                   64x64 content and 64x64 style at size 32
  *                                   with one stylize_options field set by name
- *   options sizes W H [style|mask]  admission of a W x H content (or style)
+ *   options checks                  the same for "FIELD VALUE" lines on stdin,
+ *                                   one verdict line each (the model opened once)
+ *   options sizes W H [style]       admission of a W x H content (or style)
  *   options run W H SIZE            a real stylize() of a W x H content at SIZE
  *                                   px (1 iteration), for RLIMIT_AS tests
  *
@@ -102,13 +104,24 @@ static stylize_options tiny_options(void) {
     return o;
 }
 
-static int check(const char *field, const char *text) {
+static int check(const stylize_model *model, const char *field, const char *text) {
     stylize_options o = tiny_options();
     int known;
     if (!set_field(&o, field, text, &known)) { printf("n/a\n"); return 1; }
     if (!known) { fprintf(stderr, "options: no numeric field '%s'\n", field); return 2; }
     stylize_image content = { NULL, 64, 64, 3, 64 * 3 }, style = { NULL, 64, 64, 3, 64 * 3 };
-    return verdict(stylize_check(NULL, &content, &style, 1, &o));
+    return verdict(stylize_check(model, &content, &style, 1, &o));
+}
+
+static int checks(void) {
+    stylize_model *model;
+    stylize_status s = stylize_model_open(NULL, &model);
+    if (s != STYLIZE_OK) return verdict(s) + 1;
+    char line[512], field[128], value[384];
+    while (fgets(line, sizeof line, stdin))
+        if (sscanf(line, "%127s %383s", field, value) == 2) { check(model, field, value); fflush(stdout); }
+    stylize_model_close(model);
+    return 0;
 }
 
 static int sizes(int w, int h, const char *role) {
@@ -133,10 +146,11 @@ static int run(int w, int h, int size) {
 
 int main(int argc, char **argv) {
     if (argc == 2 && !strcmp(argv[1], "list")) return list();
-    if (argc == 4 && !strcmp(argv[1], "check")) return check(argv[2], argv[3]);
+    if (argc == 4 && !strcmp(argv[1], "check")) return check(NULL, argv[2], argv[3]);
+    if (argc == 2 && !strcmp(argv[1], "checks")) return checks();
     if ((argc == 4 || argc == 5) && !strcmp(argv[1], "sizes"))
         return sizes(atoi(argv[2]), atoi(argv[3]), argc == 5 ? argv[4] : NULL);
     if (argc == 5 && !strcmp(argv[1], "run")) return run(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
-    fprintf(stderr, "usage: options list | check FIELD VALUE | sizes W H [style] | run W H SIZE\n");
+    fprintf(stderr, "usage: options list | check FIELD VALUE | checks | sizes W H [style] | run W H SIZE\n");
     return 2;
 }
