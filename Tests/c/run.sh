@@ -22,7 +22,8 @@ deps="$(ldd "$LIB" 2>&1)"
 if echo "$deps" | grep -qE 'not found|/opt/swift|swift|\.build'; then bad "ldd points into the toolchain or build tree:"; echo "$deps"
 else ok "ldd: system libraries only"; fi
 exports="$(nm -D --defined-only "$LIB" | awk '$2 ~ /^[TDBR]$/ {print $3}' | sed 's/@.*//' | grep -v '^STYLIZE_1$' | sort | tr '\n' ' ')"
-expected="stylize stylize_last_error stylize_model_close stylize_model_open stylize_options_init stylize_status_string stylize_version stylize_with_model "
+# Exactly the functions stylize.h declares.
+expected="$(grep -oE '^[a-z0-9_ ]*[ *](stylize[a-z_]*)\(' "$PREFIX/include/stylize.h" | grep -oE 'stylize[a-z_]*\($' | tr -d '(' | sort -u | tr '\n' ' ')"
 [ "$exports" = "$expected" ] && ok "exports exactly the C ABI" || bad "exported symbols: $exports"
 
 CFLAGS="-std=gnu11 -Wall -Wextra -Werror -O1"

@@ -301,18 +301,23 @@ int main(void) {
         CHECK(st == STYLIZE_OK && memcmp(out, out2, sizeof out) == 0, "120-byte options: %s", stylize_last_error());
     }
 
-    /* Edge sizes: a 1x1 content at its own size, a 1-pixel-high strip. */
+    /* Edge sizes: the image rule refuses a 1x1 content and a 1-pixel-high strip
+     * before any work (STYLIZE_MIN_SIDE); the smallest allowed square runs. */
     {
-        uint8_t one[3] = { 10, 200, 30 }, one_out[3];
+        uint8_t one[3] = { 10, 200, 30 }, one_out[3] = { 0xAB, 0xAB, 0xAB };
         stylize_image c1 = image(one, 1, 1, 3, 3);
         o = small_options();
         o.size = 0;
         o.iterations = 1;
         st = stylize_with_model(model, &c1, &s, 1, &o, NULL, NULL, one_out, 3);
-        CHECK(st == STYLIZE_OK, "1x1 content: %s", stylize_last_error());
+        expect_failure("1x1 content", st, STYLIZE_ERROR_INVALID_ARGUMENT, "outside what Stylize takes", one_out, 3);
+        memset(out2, 0xAB, sizeof out2);
         stylize_image strip = image(content, W, 1, 3, W * 3);
         st = stylize_with_model(model, &strip, &s, 1, &o, NULL, NULL, out2, W * 3);
-        CHECK(st == STYLIZE_OK, "64x1 content: %s", stylize_last_error());
+        expect_failure("64x1 content", st, STYLIZE_ERROR_INVALID_ARGUMENT, "64x1", out2, W * 3);
+        stylize_image smallest = image(content, STYLIZE_MIN_SIDE, STYLIZE_MIN_SIDE, 3, W * 3);
+        st = stylize_with_model(model, &smallest, &s, 1, &o, NULL, NULL, out2, W * 3);
+        CHECK(st == STYLIZE_OK, "%dx%d content: %s", STYLIZE_MIN_SIDE, STYLIZE_MIN_SIDE, stylize_last_error());
     }
 
     /* Two threads sharing the model handle give the sequential results. */
@@ -404,7 +409,7 @@ int main(void) {
     double neg[1] = { -1 }, nan1[1] = { NAN }, zero[1] = { 0 };
     OPTION_CASE("scales", o.scales = 0);
     OPTION_CASE("scales", o.scales = 9);
-    OPTION_CASE("max memory", o.max_memory = 1000);
+    OPTION_CASE("options->max_memory: 1000 is out of range", o.max_memory = 1000);
     static uint8_t one_row_mask[W];
     OPTION_CASE("mask_stride", (o.mask = one_row_mask, o.mask_stride = W - 1));
     OPTION_CASE("style_blend", o.style_blend = neg);
@@ -414,7 +419,42 @@ int main(void) {
     OPTION_CASE("style_layers", o.style_layers = "relu1_1:abc");
     OPTION_CASE("style_layers", o.style_layers = "relu1_1,,:2");
     OPTION_CASE("content_layers", o.content_layers = "\xff\xfe");
-    OPTION_CASE("empty", (o.content_layers = "", o.style_layers = ""));
+    OPTION_CASE("no content or style layers", (o.content_layers = "", o.style_layers = ""));
+    OPTION_CASE("style_weight", o.style_weight = 1e308);   /* finite, but no finite run: out of range */
+    OPTION_CASE("learning_rate", (o.optimizer = STYLIZE_OPTIMIZER_ADAM, o.learning_rate = 1e30));
+
+    /* The option table: the option at fault is known by entry, for hosts that spell it their own way. */
+    {
+        o = small_options();
+        o.style_weight = -2;
+        CHECK(RUN_WITH(&c, &s, 1, &o, out2, W * 3) == OPT, "style_weight -2 refused");
+        const stylize_option_info *at = stylize_last_error_option();
+        CHECK(at && strcmp(at->field, "style_weight") == 0 && at->vips && strcmp(at->vips, "style-weight") == 0,
+              "last error option: %s", at ? at->field : "(none)");
+        CHECK(strstr(stylize_last_error_problem(), "-2 is out of range") == stylize_last_error_problem(),
+              "problem without the name: '%s'", stylize_last_error_problem());
+        const stylize_option_info *it = stylize_option_find("iterations");
+        CHECK(it && it->type == STYLIZE_OPTION_INTEGER && it->minimum == 1 && it->maximum == 1000000 && it->default_value == 300,
+              "iterations entry: %g..%g default %g", it ? it->minimum : -1, it ? it->maximum : -1, it ? it->default_value : -1);
+        CHECK(stylize_option_find("style-weight") == stylize_option_find("style_weight"), "one entry for both spellings");
+        CHECK(stylize_option_at(stylize_option_count()) == NULL && stylize_option_at(-1) == NULL, "table bounds");
+        const stylize_option_info *init = stylize_option_find("init");
+        CHECK(init && strcmp(init->choices, "content,noise,style") == 0 && init->default_value == STYLIZE_INIT_CONTENT,
+              "init choices '%s'", init ? init->choices : "");
+        uint64_t bytes = 0;
+        CHECK(stylize_parse_bytes("2G", &bytes) == STYLIZE_OK && bytes == 2ull << 30, "2G = %llu", (unsigned long long)bytes);
+        CHECK(stylize_parse_bytes("lots", &bytes) == OPT, "'lots' is no size");
+    }
+
+    /* Admission from sizes alone: stylize_check reads no pixel. */
+    {
+        stylize_image bomb = { NULL, 60000, 60000, 3, 60000 * 3 }, style_sizes = { NULL, W, H, 3, W * 3 };
+        o = small_options();
+        CHECK(stylize_check(model, &bomb, &style_sizes, 1, &o) == ARG && strstr(stylize_last_error(), "60000x60000"),
+              "a 60000x60000 header is refused: %s", stylize_last_error());
+        stylize_image fine = { NULL, W, H, 3, W * 3 };
+        CHECK(stylize_check(model, &fine, &style_sizes, 1, &o) == STYLIZE_OK, "sizes alone pass: %s", stylize_last_error());
+    }
 
     /* Too large to fit in memory: a status, not an abort. */
     o = small_options();
