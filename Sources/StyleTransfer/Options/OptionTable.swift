@@ -55,15 +55,16 @@ public struct OptionSpec: Sendable {
 
     /// The help line with range and default, as `stylize help`, vips and GIMP show it.
     public var fullHelp: String {
-        var text = help
+        let range: String?
         switch kind {
-        case .integer, .real, .list: text += " (\(rangeText)"
-        case .choice: text += " (\(choices.joined(separator: ", "))"
-        case .bytes: text += " (\(formatBytes(Int(minimum))) or more, e.g. 2G or 512M"
-        default: text += " ("
+        case .integer, .real, .list: range = rangeText
+        case .choice: range = choices.joined(separator: ", ")
+        case .bytes: range = "\(formatBytes(Int(minimum))) or more, e.g. 2G or 512M"
+        default: range = nil
         }
-        text += defaultText.isEmpty ? (text.hasSuffix("(") ? "none by default)" : ")") : "; default \(defaultText))"
-        return text.replacingOccurrences(of: "(none by default)", with: "(default: none)")
+        // Every option shows a default, "none" included (vips prints no default for strings).
+        let byDefault = defaultText.isEmpty ? "default: none" : "default \(defaultText)"
+        return "\(help) (\([range, byDefault].compactMap { $0 }.joined(separator: "; ")))"
     }
 
     /// Whether `value` is in range (and finite).
@@ -81,6 +82,7 @@ public struct OptionSpec: Sendable {
 
 func format(_ value: Double) -> String {
     if value.isNaN { return "nan" }
+    if value == Double(UInt64.max) { return String(UInt64.max) }  // the seed's maximum, exactly
     if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
     return "\(value)"
 }
