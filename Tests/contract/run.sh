@@ -14,7 +14,8 @@
 # $GIMP_PLUGIN_DIR (default PREFIX/lib/gimp/2.0/plug-ins/stylize, then the
 # system's), $STYLIZE_MODEL (default PREFIX's model). Images only from the
 # repo (examples/, Tests/fixtures/). CONTRACT_PARTS="verdicts corpus" picks
-# parts; CONTRACT_DOORS="cli c vips gimp" picks the verdict columns.
+# parts; CONTRACT_DOORS="cli c vips gimp" picks the verdict columns;
+# CONTRACT_KEEP=1 keeps the work folder.
 # Last line: "N passed, M failed"; exit status non-zero on any failure.
 set -u
 [ $# -eq 1 ] || { echo "usage: $0 PREFIX"; echo "0 passed, 1 failed"; exit 2; }
@@ -30,7 +31,7 @@ PARTS="${CONTRACT_PARTS:-verdicts corpus}"
 DOORS="${CONTRACT_DOORS:-cli c vips gimp}"
 TMP="$(mktemp -d /tmp/stylize-contract.XXXXXX)"
 passed=0; failed=0
-cleanup() { [ "$failed" = 0 ] && rm -rf "$TMP" || echo "(files of the failed checks kept in $TMP)"; }
+cleanup() { [ "$failed" = 0 ] && [ -z "${CONTRACT_KEEP:-}" ] && rm -rf "$TMP" || echo "(files kept in $TMP)"; }
 trap cleanup EXIT
 ok() { passed=$((passed + 1)); echo "ok   $*"; }
 bad() { failed=$((failed + 1)); echo "FAIL $*"; }

@@ -13,6 +13,7 @@
 #           one line "stylize: --flag: ... (see 'stylize help ...')")
 #   memory  refused because the run cannot fit in memory
 #   n/a     the door's type cannot hold the value (C's uint64 seed of -1)
+#   -       the door has no spelling for the option; skip: not in CONTRACT_DOORS
 # Out-of-range values must give "option" at every door; in-range values the C
 # ABI's verdict (ok, or memory for --size 16384) at every door.
 LONG=20
@@ -144,18 +145,20 @@ EOF
     while kill -0 "$pid" 2>/dev/null; do
         if [ -n "$long_id" ] && [ -z "$started" ] && grep -q "CT-START $long_id\$" "$V/gimp.err"; then started=$SECONDS; fi
         if [ -n "$started" ] && [ $((SECONDS - started)) -ge "$LONG" ]; then
-            grep -q "CT-END $long_id " "$V/gimp.err" || echo "script-fu-Warning: CT-END $long_id running" >>"$V/gimp.err"
+            grep -q "CT-END $long_id " "$V/gimp.err" || echo "$long_id" >"$V/gimp-running"
             kill -TERM -- "-$pid" 2>/dev/null; break
         fi
         sleep 1
     done
     wait "$pid" 2>/dev/null
+    grep -q "CT-START" "$V/gimp.err" || { bad "gimp: the batch ran no case (see $V/gimp.err)"; return 1; }
 }
 
 # gimp_verdict ID NAME LABEL: from the batch's stderr, the lines between CT-START and CT-END.
 gimp_verdict() {
     local id="$1" name="$2" label="$3" msg end
     end="$(grep "CT-END $id " "$V/gimp.err" | awk '{print $NF}')"
+    [ -z "$end" ] && [ "$(cat "$V/gimp-running" 2>/dev/null)" = "$id" ] && end=running
     msg="$(awk -v s="CT-START $id" -v e="CT-END $id " 'index($0, e) {exit} f {print} $0 ~ s"$" {f=1}' "$V/gimp.err")"
     printf '%s\n' "$msg" >"$V/gimp-$id.msg"
     if echo "$msg" | grep -q CT-NOPARAM; then echo "param?"
@@ -204,8 +207,10 @@ while IFS=$'\t' read -r id cli field vips gimp label kind value range; do
     row=() mismatch=""
     for door in cli c vips gimp; do
         case $door in cli) v="${CLI_V[$id]:-}";; c) v="${C_V[$id]:-}";; vips) v="${VIPS_V[$id]:-}";; gimp) v="${GIMP_V[$id]:-}";; esac
+        case $door in cli|c) spelt="$cli";; vips) spelt="$vips";; gimp) spelt="$gimp";; esac
         if ! door_on $door; then v=skip
-        elif [ -z "$v" ]; then v=-
+        elif [ "$spelt" = - ]; then v=-
+        elif [ -z "$v" ]; then v=none; mismatch+=" $door=none"
         elif [ "$v" != n/a ] && [ "$v" != "$expect" ]; then mismatch+=" $door=$v"; fi
         row+=("$v")
     done
