@@ -47,6 +47,11 @@ public final class StyleTransfer: @unchecked Sendable {
         func picture() -> [Float] { Margin.cropped(x, channels: 3, width: w, height: h, margin: m) }
         func report(_ losses: LossTerms, evaluationsNow: Int) throws {
             last = losses
+            // The backstop behind the option ranges: a non-finite loss means the image is garbage.
+            guard losses.total.isFinite else {
+                throw TransferError.diverged("the loss became \(losses.total) at iteration \(iteration): "
+                    + "lower the style, content or TV weight or the learning rate")
+            }
             let p = TransferProgress(iteration: iteration, total: total, losses: losses,
                                      elapsed: Date().timeIntervalSince(start), evaluations: evaluationsNow,
                                      image: Image(width: w, height: h, pixels: picture()))

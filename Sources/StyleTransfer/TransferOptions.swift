@@ -41,34 +41,39 @@ public enum OptimizerKind: String, Sendable, CaseIterable {
     case lbfgs, adam
 }
 
-/// Everything that shapes one style transfer run. Defaults are the ones the
-/// CLI, the C ABI and the plug-ins show.
+/// Everything that shapes one style transfer run. The defaults are the option
+/// table's (`OptionTable`), which the CLI, the C ABI and the plug-ins show.
 public struct TransferOptions: Sendable {
+    private static func number(_ key: OptionKey) -> Double { OptionTable[key].defaultValue }
+    private static func choice<T>(_ key: OptionKey, _ values: [T]) -> T {
+        values[OptionTable[key].choices.firstIndex(of: OptionTable[key].defaultText)!]
+    }
+
     /// Longest side of the optimised image in pixels; 0 = the content's size.
-    public var size = 512
-    public var iterations = 300
-    public var contentWeight = 1.0
-    public var styleWeight = 1e-4
-    public var tvWeight = 1e-2
-    public var contentLayers = [LayerWeight("relu4_2")]
-    public var styleLayers = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"].map { LayerWeight($0) }
-    public var initialization = Initialization.content
-    public var optimizer = OptimizerKind.lbfgs
+    public var size = Int(number(.size))
+    public var iterations = Int(number(.iterations))
+    public var contentWeight = number(.contentWeight)
+    public var styleWeight = number(.styleWeight)
+    public var tvWeight = number(.tvWeight)
+    public var contentLayers = try! LayerWeight.parseList(OptionTable[.contentLayers].defaultText, key: .contentLayers)
+    public var styleLayers = try! LayerWeight.parseList(OptionTable[.styleLayers].defaultText, key: .styleLayers)
+    public var initialization = choice(.initialization, [Initialization.content, .noise, .style])
+    public var optimizer = choice(.optimizer, [OptimizerKind.lbfgs, .adam])
     /// Adam's step in pixel levels (0-255 scale); L-BFGS does not use it.
-    public var learningRate = 2.0
+    public var learningRate = number(.learningRate)
     public var lbfgsHistory = 10
-    public var pooling = PoolingMode.max
-    public var seed: UInt64 = 0
+    public var pooling = choice(.pooling, [PoolingMode.max, .average])
+    public var seed = UInt64(number(.seed))
     /// One weight per style image (nil = equal). Their Gram targets are mixed by weight.
     public var styleBlend: [Double]?
     /// Style image size relative to the optimisation size.
-    public var styleScale = 1.0
+    public var styleScale = number(.styleScale)
     /// Keep the content's colours (Gatys et al. 2017): luminance-only transfer or colour matching of the styles.
-    public var preserveColors = PreserveColors.none
+    public var preserveColors = choice(.preserveColors, [PreserveColors.none, .luminance, .histogram])
     /// Coarse-to-fine levels, each twice the size of the one before, ending at
     /// `size`; 1 = a single level. Levels whose longest side would be under
     /// `minimumLevelSide` are dropped.
-    public var scales = 3
+    public var scales = Int(number(.scales))
     /// Iterations per level, coarsest first; nil = `iterations` split equally
     /// (the remainder to the finest level). When set, its count is the number of
     /// levels and its sum the total.
