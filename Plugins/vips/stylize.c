@@ -6,13 +6,22 @@
  *   vips stylize content.jpg style.jpg out.png --iterations 300 --size 512
  *   pyvips: content.stylize(style, iterations=50)
  *
- * The engine works on 8-bit sRGB. build() converts any input vips handles to
- * that, runs stylize(), then converts the result back to the content's
+ * The argument table is the engine's option table (stylize_option_at()):
+ * every option with a vips spelling becomes an argument with the table's
+ * range, default and help. The module decides nothing about values: the
+ * library's one validator does, and its error is reported under the vips
+ * name ("stylize: iterations: 0 is out of range (1 to 1000000 steps)").
+ *
+ * build() admits the run from image headers alone (the image rule and the
+ * memory plan, stylize_check) before any pixel is decoded, decodes style
+ * images shrunk to the size the run uses, converts everything to 8-bit sRGB,
+ * runs the engine, then converts the result back to the content's
  * interpretation, band format and band count, and joins the content's
  * original alpha band back untouched (see README.md).
  */
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,75 +30,16 @@
 
 #include <stylize.h>
 
-/* Enums: vips prints their nicks in the help table and parses them from the
- * command line and from pyvips strings. Values equal the ABI's. vips treats
- * the last value as a "_LAST" sentinel (not listed), so each has one;
- * build() rejects it. */
+/* Argument slots, one per option-table entry (indexed like the table). */
+#define VIPS_STYLIZE_SLOTS 64
 
-static GType
-vips_stylize_enum_type(const char *name, const GEnumValue *values)
-{
-	GType type = g_type_from_name(name);
-
-	return type ? type : g_enum_register_static(name, values);
-}
-
-static GType
-vips_stylize_init_get_type(void)
-{
-	static const GEnumValue values[] = {
-		{ STYLIZE_INIT_CONTENT, "VIPS_STYLIZE_INIT_CONTENT", "content" },
-		{ STYLIZE_INIT_NOISE, "VIPS_STYLIZE_INIT_NOISE", "noise" },
-		{ STYLIZE_INIT_STYLE, "VIPS_STYLIZE_INIT_STYLE", "style" },
-		{ STYLIZE_INIT_STYLE + 1, "VIPS_STYLIZE_INIT_LAST", "last" },
-		{ 0, NULL, NULL }
-	};
-
-	return vips_stylize_enum_type("VipsStylizeInit", values);
-}
-
-static GType
-vips_stylize_optimizer_get_type(void)
-{
-	static const GEnumValue values[] = {
-		{ STYLIZE_OPTIMIZER_LBFGS, "VIPS_STYLIZE_OPTIMIZER_LBFGS", "lbfgs" },
-		{ STYLIZE_OPTIMIZER_ADAM, "VIPS_STYLIZE_OPTIMIZER_ADAM", "adam" },
-		{ STYLIZE_OPTIMIZER_ADAM + 1, "VIPS_STYLIZE_OPTIMIZER_LAST", "last" },
-		{ 0, NULL, NULL }
-	};
-
-	return vips_stylize_enum_type("VipsStylizeOptimizer", values);
-}
-
-static GType
-vips_stylize_pooling_get_type(void)
-{
-	static const GEnumValue values[] = {
-		{ STYLIZE_POOLING_MAX, "VIPS_STYLIZE_POOLING_MAX", "max" },
-		{ STYLIZE_POOLING_AVERAGE, "average", "avg" },
-		{ STYLIZE_POOLING_AVERAGE + 1, "VIPS_STYLIZE_POOLING_LAST", "last" },
-		{ 0, NULL, NULL }
-	};
-
-	return vips_stylize_enum_type("VipsStylizePooling", values);
-}
-
-static GType
-vips_stylize_preserve_colors_get_type(void)
-{
-	static const GEnumValue values[] = {
-		{ STYLIZE_PRESERVE_COLORS_NONE,
-			"VIPS_STYLIZE_PRESERVE_COLORS_NONE", "none" },
-		{ STYLIZE_PRESERVE_COLORS_LUMINANCE,
-			"VIPS_STYLIZE_PRESERVE_COLORS_LUMINANCE", "luminance" },
-		{ STYLIZE_PRESERVE_COLORS_HISTOGRAM,
-			"VIPS_STYLIZE_PRESERVE_COLORS_HISTOGRAM", "histogram" },
-		{ STYLIZE_PRESERVE_COLORS_HISTOGRAM + 1, "VIPS_STYLIZE_PRESERVE_COLORS_LAST", "last" },
-		{ 0, NULL, NULL }
-	};
-
-	return vips_stylize_enum_type("VipsStylizePreserveColors", values);
-}
+typedef union {
+	int i;        /* integer options that fit an int; choices (enum) */
+	double d;     /* real options */
+	guint64 u;    /* integer options wider than an int (seed) */
+	char *s;      /* layers, paths, byte sizes */
+	VipsImage *image;
+} VipsStylizeSlot;
 
 typedef struct _VipsStylize {
 	VipsOperation parent_instance;
@@ -98,27 +48,12 @@ typedef struct _VipsStylize {
 	VipsImage *style;
 	VipsImage *out;
 
+	/* Not in the option table: a second positional style in the CLI,
+	 * here an image plus its share, style-blend b -> weights [b, 1 - b]. */
 	VipsImage *style2;
 	double style_blend;
-	VipsImage *mask;
-	int scales;
-	char *max_memory;
 
-	int iterations;
-	int size;
-	double content_weight;
-	double style_weight;
-	double tv_weight;
-	int init;
-	int optimizer;
-	double learning_rate;
-	int pooling;
-	guint64 seed;
-	char *model;
-	char *content_layers;
-	char *style_layers;
-	int preserve_colors;
-	double style_scale;
+	VipsStylizeSlot slot[VIPS_STYLIZE_SLOTS];
 } VipsStylize;
 
 typedef VipsOperationClass VipsStylizeClass;
@@ -129,6 +64,260 @@ GType vips_stylize_get_type(void);
 G_DEFINE_TYPE(VipsStylize, vips_stylize, VIPS_TYPE_OPERATION);
 
 #define VIPS_TYPE_STYLIZE (vips_stylize_get_type())
+
+/* How a stylize_options field is written from its slot. The one list the
+ * module keeps by hand: the C struct's layout cannot be read at run time. */
+typedef enum {
+	FIELD_INT32,  /* slot.i */
+	FIELD_ENUM,   /* slot.i, a choice's index = the C enum value */
+	FIELD_DOUBLE, /* slot.d */
+	FIELD_UINT64, /* slot.u */
+	FIELD_STRING, /* slot.s, NULL = the library's default */
+	FIELD_BYTES   /* slot.s read by stylize_parse_bytes(), NULL = 0 */
+} VipsStylizeFieldType;
+
+static const struct {
+	const char *field;
+	size_t offset;
+	VipsStylizeFieldType type;
+} vips_stylize_fields[] = {
+#define FIELD(NAME, TYPE) { #NAME, offsetof(stylize_options, NAME), TYPE }
+	FIELD(model_path, FIELD_STRING),
+	FIELD(size, FIELD_INT32),
+	FIELD(iterations, FIELD_INT32),
+	FIELD(content_weight, FIELD_DOUBLE),
+	FIELD(style_weight, FIELD_DOUBLE),
+	FIELD(tv_weight, FIELD_DOUBLE),
+	FIELD(init, FIELD_ENUM),
+	FIELD(optimizer, FIELD_ENUM),
+	FIELD(learning_rate, FIELD_DOUBLE),
+	FIELD(pooling, FIELD_ENUM),
+	FIELD(seed, FIELD_UINT64),
+	FIELD(content_layers, FIELD_STRING),
+	FIELD(style_layers, FIELD_STRING),
+	FIELD(preserve_colors, FIELD_ENUM),
+	FIELD(style_scale, FIELD_DOUBLE),
+	FIELD(scales, FIELD_INT32),
+	FIELD(max_memory, FIELD_BYTES),
+#undef FIELD
+};
+
+/* The field entry for a table entry, or -1 (no C field, or one written by
+ * hand: style_blend, mask). */
+static int
+vips_stylize_field_index(const stylize_option_info *info)
+{
+	if (!info->field)
+		return -1;
+	for (size_t f = 0; f < G_N_ELEMENTS(vips_stylize_fields); f++)
+		if (!strcmp(info->field, vips_stylize_fields[f].field))
+			return (int) f;
+	return -1;
+}
+
+/* Unclamped parameter specs. GLib validates a property value against its
+ * GParamSpec and, when it is out of range, only warns and keeps the old
+ * value; vips argument values would never reach the library's validator.
+ * These subtypes of GParamSpecInt/UInt64/Double/Enum keep the parent's
+ * range and default (so `vips stylize` prints the table's real range) but
+ * accept every value: build() hands it to the library, whose error names
+ * the argument. */
+static gboolean
+vips_stylize_param_keep(GParamSpec *pspec, GValue *value)
+{
+	return FALSE; /* nothing changed */
+}
+
+static gboolean
+vips_stylize_param_valid(GParamSpec *pspec, const GValue *value)
+{
+	return TRUE;
+}
+
+static void
+vips_stylize_param_class_init(gpointer klass, gpointer data)
+{
+	GParamSpecClass *class = (GParamSpecClass *) klass;
+
+	class->value_validate = vips_stylize_param_keep;
+#if GLIB_CHECK_VERSION(2, 74, 0)
+	class->value_is_valid = vips_stylize_param_valid;
+#endif
+}
+
+static GType
+vips_stylize_param_type(GType parent)
+{
+	char *name = g_strdup_printf("VipsStylizeUnclamped%s", g_type_name(parent));
+	GType type = g_type_from_name(name);
+
+	if (!type) {
+		GTypeQuery query;
+
+		g_type_query(parent, &query);
+		GTypeInfo info = {
+			.class_size = query.class_size,
+			.class_init = vips_stylize_param_class_init,
+			.instance_size = query.instance_size,
+		};
+		type = g_type_register_static(parent, name, &info, 0);
+	}
+	g_free(name);
+
+	return type;
+}
+
+/* A choice's GEnum from the table's comma list, values 0..n-1 as in the C
+ * enum. vips hides an enum's last value as its "_LAST" sentinel, so one is
+ * added ("last", value n); the library refuses it like any bad index. */
+static GType
+vips_stylize_enum_type(const stylize_option_info *info)
+{
+	char **choices = g_strsplit(info->choices, ",", -1);
+	guint n = g_strv_length(choices);
+	GString *type_name = g_string_new("VipsStylize");
+	GEnumValue *values;
+	GType type;
+
+	/* "preserve-colors" -> VipsStylizePreserveColors */
+	for (const char *p = info->vips; *p; p++)
+		if (*p != '-')
+			g_string_append_c(type_name, p == info->vips ||
+				p[-1] == '-' ? g_ascii_toupper(*p) : *p);
+	if ((type = g_type_from_name(type_name->str))) {
+		g_strfreev(choices);
+		g_string_free(type_name, TRUE);
+		return type;
+	}
+
+	/* GLib keeps the values for the life of the process. */
+	values = g_new0(GEnumValue, n + 2);
+	for (guint i = 0; i <= n; i++) {
+		const char *nick = i < n ? choices[i] : "last";
+
+		values[i].value = (gint) i;
+		values[i].value_name = g_ascii_strup(
+			g_strdup_printf("%s_%s", type_name->str, nick), -1);
+		values[i].value_nick = g_strdup(nick);
+	}
+	type = g_enum_register_static(g_intern_string(type_name->str), values);
+	g_strfreev(choices);
+	g_string_free(type_name, TRUE);
+
+	return type;
+}
+
+/* The GParamSpec of a table entry, or NULL if the module cannot offer it. */
+static GParamSpec *
+vips_stylize_pspec(const stylize_option_info *info, int field)
+{
+	const char *name = info->vips;
+	const char *nick = info->label ? info->label : info->vips;
+	const char *blurb = info->help;
+	GParamFlags flags = G_PARAM_READWRITE;
+	GParamSpec *pspec;
+
+	switch (info->type) {
+	case STYLIZE_OPTION_INTEGER:
+		if (field >= 0 &&
+			vips_stylize_fields[field].type == FIELD_UINT64) {
+			GParamSpecUInt64 *p = (GParamSpecUInt64 *) g_param_spec_internal(
+				vips_stylize_param_type(G_TYPE_PARAM_UINT64),
+				name, nick, blurb, flags);
+
+			p->minimum = (guint64) info->minimum;
+			p->maximum = info->maximum >= 18446744073709551615.0
+				? G_MAXUINT64 : (guint64) info->maximum;
+			p->default_value = (guint64) info->default_value;
+			return G_PARAM_SPEC(p);
+		}
+		else if (field >= 0 &&
+			vips_stylize_fields[field].type == FIELD_INT32) {
+			GParamSpecInt *p = (GParamSpecInt *) g_param_spec_internal(
+				vips_stylize_param_type(G_TYPE_PARAM_INT),
+				name, nick, blurb, flags);
+
+			p->minimum = (gint) info->minimum;
+			p->maximum = (gint) info->maximum;
+			p->default_value = (gint) info->default_value;
+			return G_PARAM_SPEC(p);
+		}
+		return NULL;
+
+	case STYLIZE_OPTION_REAL: {
+		GParamSpecDouble *p;
+
+		if (field < 0 || vips_stylize_fields[field].type != FIELD_DOUBLE)
+			return NULL;
+		p = (GParamSpecDouble *) g_param_spec_internal(
+			vips_stylize_param_type(G_TYPE_PARAM_DOUBLE),
+			name, nick, blurb, flags);
+		p->minimum = info->minimum;
+		p->maximum = info->maximum;
+		p->default_value = info->default_value;
+		return G_PARAM_SPEC(p);
+	}
+
+	case STYLIZE_OPTION_CHOICE: {
+		GType enum_type;
+		GParamSpecEnum *p;
+
+		if (field < 0 || vips_stylize_fields[field].type != FIELD_ENUM)
+			return NULL;
+		enum_type = vips_stylize_enum_type(info);
+		p = (GParamSpecEnum *) g_param_spec_internal(
+			vips_stylize_param_type(G_TYPE_PARAM_ENUM),
+			name, nick, blurb, flags);
+		/* What g_param_spec_enum() does for its own type. */
+		p->enum_class = g_type_class_ref(enum_type);
+		p->default_value = (gint) info->default_value;
+		G_PARAM_SPEC(p)->value_type = enum_type;
+		return G_PARAM_SPEC(p);
+	}
+
+	case STYLIZE_OPTION_LAYERS:
+	case STYLIZE_OPTION_PATH:
+	case STYLIZE_OPTION_BYTES:
+		if (field < 0)
+			return NULL;
+		pspec = g_param_spec_string(name, nick, blurb, NULL, flags);
+		return pspec;
+
+	case STYLIZE_OPTION_IMAGE:
+		/* The mask (an init image has no vips spelling). */
+		if (!info->field || strcmp(info->field, "mask"))
+			return NULL;
+		return g_param_spec_object(name, nick, blurb,
+			VIPS_TYPE_IMAGE, flags);
+
+	default:
+		/* Lists: style-blend is installed by hand (a share, not a list). */
+		return NULL;
+	}
+}
+
+/* The option a slot holds (NULL: slot unused), set once in class_init. */
+static const stylize_option_info *vips_stylize_slot_info[VIPS_STYLIZE_SLOTS];
+
+static void
+vips_stylize_install(VipsStylizeClass *class, GParamSpec *pspec,
+	VipsArgumentFlags flags, int priority, size_t offset)
+{
+	g_object_class_install_property(G_OBJECT_CLASS(class),
+		vips_argument_get_id(), pspec);
+	vips_object_class_install_argument(VIPS_OBJECT_CLASS(class),
+		pspec, flags, priority, offset);
+}
+
+/* The slot of the mask (the table's one image option), -1 if none. */
+static int vips_stylize_mask_slot = -1;
+
+static VipsImage *
+vips_stylize_mask(VipsStylize *op)
+{
+	return vips_stylize_mask_slot >= 0
+		? op->slot[vips_stylize_mask_slot].image : NULL;
+}
 
 /* Whether vips was asked for progress (--vips-progress or VIPS_PROGRESS):
  * the flag itself is not exported, but vips then connects its own progress
@@ -165,12 +354,15 @@ vips_stylize_progress_cb(void *user, int32_t iteration, int32_t total,
 	return 0;
 }
 
-/* Any image vips handles -> interleaved 8-bit sRGB, 3 bands, no alpha, as
- * a new reference; NULL with a vips error on failure. */
+/* Any image vips handles -> interleaved 8-bit sRGB, 3 bands, no alpha,
+ * resized to width x height exactly (0: its own size), in memory, as a new
+ * reference; NULL with a vips error on failure. The resize is part of the
+ * pipeline, so only the resized pixels are ever held as 8-bit RGB. */
 static VipsImage *
-vips_stylize_to_srgb8(VipsObject *parent, VipsImage *image)
+vips_stylize_to_srgb8(VipsObject *parent, VipsImage *image,
+	int width, int height)
 {
-	VipsImage **t = (VipsImage **) vips_object_local_array(parent, 6);
+	VipsImage **t = (VipsImage **) vips_object_local_array(parent, 8);
 	VipsImage *x;
 	int colour_bands;
 
@@ -224,12 +416,24 @@ vips_stylize_to_srgb8(VipsObject *parent, VipsImage *image)
 		return NULL;
 	x = t[4];
 
-	/* Evaluate once here so the engine gets contiguous memory. */
-	if (!(t[5] = vips_image_copy_memory(x)))
-		return NULL;
-	g_object_ref(t[5]);
+	if (width > 0 && (width != x->Xsize || height != x->Ysize)) {
+		if (vips_resize(x, &t[5], (double) width / x->Xsize,
+				"vscale", (double) height / x->Ysize, NULL))
+			return NULL;
+		/* resize rounds its output size: crop or extend the last
+		 * row or column so that the size is exact. */
+		if (vips_embed(t[5], &t[6], 0, 0, width, height,
+				"extend", VIPS_EXTEND_COPY, NULL))
+			return NULL;
+		x = t[6];
+	}
 
-	return t[5];
+	/* Evaluate once here so the engine gets contiguous memory. */
+	if (!(t[7] = vips_image_copy_memory(x)))
+		return NULL;
+	g_object_ref(t[7]);
+
+	return t[7];
 }
 
 /* A mask image of any type -> one 8-bit band (its luminance) at the
@@ -237,21 +441,15 @@ vips_stylize_to_srgb8(VipsObject *parent, VipsImage *image)
 static VipsImage *
 vips_stylize_mask8(VipsObject *parent, VipsImage *mask, int width, int height)
 {
-	VipsImage **t = (VipsImage **) vips_object_local_array(parent, 4);
-	VipsImage *rgb;
+	VipsImage **t = (VipsImage **) vips_object_local_array(parent, 3);
 
-	if (!(rgb = vips_stylize_to_srgb8(parent, mask)))
+	if (!(t[0] = vips_stylize_to_srgb8(parent, mask, width, height)) ||
+		vips_colourspace(t[0], &t[1], VIPS_INTERPRETATION_B_W, NULL) ||
+		!(t[2] = vips_image_copy_memory(t[1])))
 		return NULL;
-	t[0] = rgb;
-	if (vips_colourspace(rgb, &t[1], VIPS_INTERPRETATION_B_W, NULL) ||
-		vips_thumbnail_image(t[1], &t[2], width,
-			"height", height, "size", VIPS_SIZE_FORCE, NULL))
-		return NULL;
-	if (!(t[3] = vips_image_copy_memory(t[2])))
-		return NULL;
-	g_object_ref(t[3]);
+	g_object_ref(t[2]);
 
-	return t[3];
+	return t[2];
 }
 
 /* The engine's sRGB result -> the content's interpretation, format and
@@ -320,127 +518,212 @@ vips_stylize_copy_meta(VipsImage *in, const char *field, GValue *value,
 	return NULL;
 }
 
-/* Options are checked here because vips only warns (and keeps the default)
- * when a value is outside a property's range; the property ranges are wide
- * on purpose so that every value reaches this check. */
-/* "2G", "512M", "1048576K" or plain bytes -> bytes; 0 on a bad value. */
-static uint64_t
-vips_stylize_parse_bytes(const char *text)
+/* A C field name in a library message ("options->size") -> the vips name
+ * ("size"), so that every message speaks the vips door's spelling. */
+static char *
+vips_stylize_vips_names(const char *message)
 {
-	char *end;
-	double value = g_ascii_strtod(text, &end);
-	double unit = 1;
+	GString *text = g_string_new("");
+	const char *p = message;
 
-	switch (g_ascii_toupper(*end)) {
-	case 'K': unit = 1024.0; end++; break;
-	case 'M': unit = 1024.0 * 1024; end++; break;
-	case 'G': unit = 1024.0 * 1024 * 1024; end++; break;
-	case 'T': unit = 1024.0 * 1024 * 1024 * 1024; end++; break;
+	while (*p) {
+		const stylize_option_info *found = NULL;
+		size_t length = 0;
+
+		if (g_str_has_prefix(p, "options->")) {
+			const char *name = p + strlen("options->");
+
+			while (g_ascii_isalnum(name[length]) || name[length] == '_')
+				length++;
+			char *field = g_strndup(name, length);
+			for (int32_t i = 0; i < stylize_option_count(); i++) {
+				const stylize_option_info *o = stylize_option_at(i);
+
+				if (o->field && o->vips && !strcmp(o->field, field))
+					found = o;
+			}
+			g_free(field);
+		}
+		if (found) {
+			g_string_append(text, found->vips);
+			p += strlen("options->") + length;
+		}
+		else
+			g_string_append_c(text, *p++);
 	}
-	if (end == text || *end != '\0' || !isfinite(value) || value <= 0 ||
-		value * unit >= 1e19)
-		return 0;
-	return (uint64_t) (value * unit);
+
+	return g_string_free(text, FALSE);
 }
 
-static int
-vips_stylize_check(VipsObjectClass *class, VipsStylize *op)
+/* The library's error as a vips error: an option at fault is named by its
+ * vips argument ("stylize: iterations: 0 is out of range ..."); any other
+ * message is passed on with C field names translated. */
+static void
+vips_stylize_error(const char *nickname, stylize_status status)
 {
-	const char *nick = class->nickname;
+	const stylize_option_info *option = stylize_last_error_option();
 
-	if (op->iterations < 1 || op->iterations > 1000000) {
-		vips_error(nick, "iterations must be 1 to 1000000, not %d",
-			op->iterations);
-		return -1;
-	}
-	if (op->init >= STYLIZE_INIT_STYLE + 1 ||
-		op->optimizer >= STYLIZE_OPTIMIZER_ADAM + 1 ||
-		op->pooling >= STYLIZE_POOLING_AVERAGE + 1 ||
-		op->preserve_colors >= STYLIZE_PRESERVE_COLORS_HISTOGRAM + 1) {
-		vips_error(nick, "init, optimizer, pooling or "
-			"preserve-colors has the value \"last\", "
-			"which is no choice");
-		return -1;
-	}
-	if (op->max_memory && !vips_stylize_parse_bytes(op->max_memory)) {
-		vips_error(nick, "max-memory must be a size such as 2G or 512M, "
-			"not \"%s\"", op->max_memory);
-		return -1;
-	}
-	if (op->scales < 1 || op->scales > 8) {
-		vips_error(nick, "scales must be 1 to 8, not %d", op->scales);
-		return -1;
-	}
-	if (op->size < 0 || op->size > 16384) {
-		vips_error(nick, "size must be 0 (content size) to 16384, not %d",
-			op->size);
-		return -1;
-	}
+	if (status == STYLIZE_ERROR_INVALID_OPTION && option && option->vips)
+		vips_error(nickname, "%s: %s",
+			option->vips, stylize_last_error_problem());
+	else {
+		char *message = vips_stylize_vips_names(stylize_last_error());
 
-	struct {
-		const char *name;
-		double value;
-		double min;
-		gboolean min_open; /* value must be > min, not >= min */
-		double max;
-	} doubles[] = {
-		{ "content-weight", op->content_weight, 0, FALSE, 1e30 },
-		{ "style-weight", op->style_weight, 0, FALSE, 1e30 },
-		{ "tv-weight", op->tv_weight, 0, FALSE, 1e30 },
-		{ "learning-rate", op->learning_rate, 0, TRUE, 1e6 },
-		{ "style-scale", op->style_scale, 0, TRUE, 8 },
-		{ "style-blend", op->style_blend, 0, FALSE, 1 },
-	};
-	for (size_t i = 0; i < G_N_ELEMENTS(doubles); i++) {
-		double v = doubles[i].value;
-
-		if (!isfinite(v) ||
-			v < doubles[i].min ||
-			(doubles[i].min_open && v == doubles[i].min) ||
-			v > doubles[i].max) {
-			vips_error(nick, "%s must be %s %g and at most %g, not %g",
-				doubles[i].name,
-				doubles[i].min_open ? "greater than" : "at least",
-				doubles[i].min, doubles[i].max, v);
-			return -1;
-		}
+		vips_error(nickname, "%s", *message
+			? message : stylize_status_string(status));
+		g_free(message);
 	}
+}
 
-	if (op->in->Xsize < 1 || op->in->Ysize < 1 ||
-		op->style->Xsize < 1 || op->style->Ysize < 1) {
-		vips_error(nick, "in and style must not be empty");
+/* The image rule on an argument's header (known without decoding a pixel):
+ * a decompression bomb or a 1x20000 strip is refused here. The message
+ * names the argument and, when vips knows it, the file. */
+static int
+vips_stylize_check_header(const char *nickname, const char *argument,
+	VipsImage *image)
+{
+	char *name;
+	stylize_status status;
+
+	if (!image)
+		return 0;
+	name = image->filename && *image->filename
+		? g_strdup_printf("%s (%s)", argument, image->filename)
+		: g_strdup(argument);
+	status = stylize_check_image(image->Xsize, image->Ysize, name);
+	g_free(name);
+	if (status != STYLIZE_OK) {
+		vips_stylize_error(nickname, status);
 		return -1;
 	}
 
 	return 0;
 }
 
+/* The slots -> stylize_options, by field. style_blend and mask are set by
+ * build(). Only max-memory's text can fail here (stylize_parse_bytes, the
+ * library's byte-size syntax). */
 static int
-vips_stylize_build(VipsObject *object)
+vips_stylize_fill_options(VipsStylize *op, const char *nickname,
+	stylize_options *options)
 {
-	VipsObjectClass *class = VIPS_OBJECT_GET_CLASS(object);
-	VipsStylize *op = (VipsStylize *) object;
-	VipsImage **t = (VipsImage **) vips_object_local_array(object, 10);
-	VipsImage *content8, *style8, *style28 = NULL;
+	stylize_options_init(options);
+	for (int i = 0; i < VIPS_STYLIZE_SLOTS; i++) {
+		const stylize_option_info *info = vips_stylize_slot_info[i];
+		VipsStylizeSlot *slot = &op->slot[i];
+		int f;
+		char *member;
+
+		if (!info || (f = vips_stylize_field_index(info)) < 0)
+			continue;
+		member = (char *) options + vips_stylize_fields[f].offset;
+		switch (vips_stylize_fields[f].type) {
+		case FIELD_INT32:
+			*(int32_t *) member = slot->i;
+			break;
+		case FIELD_ENUM:
+			/* C enums are int-sized; a negative value from
+			 * pyvips wraps to an index the library refuses. */
+			*(int *) member = slot->i;
+			break;
+		case FIELD_DOUBLE:
+			*(double *) member = slot->d;
+			break;
+		case FIELD_UINT64:
+			*(uint64_t *) member = slot->u;
+			break;
+		case FIELD_STRING:
+			*(const char **) member = slot->s;
+			break;
+		case FIELD_BYTES:
+			if (slot->s) {
+				stylize_status status = stylize_parse_bytes(slot->s,
+					(uint64_t *) member);
+
+				if (status != STYLIZE_OK) {
+					vips_stylize_error(nickname, status);
+					return -1;
+				}
+			}
+			break;
+		}
+	}
+
+	return 0;
+}
+
+/* A header-only stylize_image (admission reads sizes, never pixels). */
+static stylize_image
+vips_stylize_header(VipsImage *image)
+{
+	return (stylize_image){ NULL, image->Xsize, image->Ysize, 3,
+		(size_t) image->Xsize * 3 };
+}
+
+/* A style decoded shrunk: the longest side the run uses (size x
+ * style-scale, stylize_style_side()), so a large style never needs its full
+ * size in memory as 8-bit RGB. */
+static VipsImage *
+vips_stylize_style8(VipsObject *parent, VipsImage *style,
+	VipsImage *content, const stylize_options *options)
+{
+	int32_t side = stylize_style_side(options,
+		content->Xsize, content->Ysize, style->Xsize, style->Ysize);
+	int longest = VIPS_MAX(style->Xsize, style->Ysize);
+	double scale;
+
+	if (side <= 0) {
+		vips_stylize_error(VIPS_OBJECT_GET_CLASS(parent)->nickname,
+			stylize_last_error_option()
+				? STYLIZE_ERROR_INVALID_OPTION
+				: STYLIZE_ERROR_INVALID_ARGUMENT);
+		return NULL;
+	}
+	/* The engine's rounding (ImageSize.size(longestSide:)). */
+	scale = (double) side / longest;
+
+	return vips_stylize_to_srgb8(parent, style,
+		VIPS_MAX(1, (int) rint(style->Xsize * scale)),
+		VIPS_MAX(1, (int) rint(style->Ysize * scale)));
+}
+
+static int
+vips_stylize_run(VipsStylize *op, stylize_model *model,
+	stylize_options *options)
+{
+	VipsObject *object = VIPS_OBJECT(op);
+	const char *nickname = VIPS_OBJECT_GET_CLASS(object)->nickname;
+	VipsImage **t = (VipsImage **) vips_object_local_array(object, 11);
+	VipsImage *content8, *style8, *style28 = NULL, *mask8 = NULL;
 	VipsImage *colour, *alpha = NULL, *x;
-	stylize_options options;
 	stylize_image images[3];
-	double blend[2];
-	int style_count;
+	int style_count = op->style2 ? 2 : 1;
 	uint8_t *output;
 	size_t stride;
 	stylize_status status;
 	Progress progress;
 	gboolean show_progress;
+	/* stylize_check counts a mask by its presence; it reads no byte. */
+	static const uint8_t mask_present = 255;
 
-	/* Before the parent's build: it checks that required outputs are set. */
-	g_object_set(object, "out", vips_image_new(), NULL);
-
-	if (VIPS_OBJECT_CLASS(vips_stylize_parent_class)->build(object))
+	/* Admission from the headers: options, layer names, and the memory
+	 * plan against what the machine can give, before any decoding. */
+	images[0] = vips_stylize_header(op->in);
+	images[1] = vips_stylize_header(op->style);
+	if (op->style2)
+		images[2] = vips_stylize_header(op->style2);
+	if (vips_stylize_mask(op)) {
+		options->mask = &mask_present;
+		options->mask_stride = (size_t) op->in->Xsize;
+	}
+	status = stylize_check(model, &images[0], &images[1], style_count,
+		options);
+	options->mask = NULL;
+	options->mask_stride = 0;
+	if (status != STYLIZE_OK) {
+		vips_stylize_error(nickname, status);
 		return -1;
-
-	if (vips_stylize_check(class, op))
-		return -1;
+	}
 
 	/* The content's colour and alpha, in its own format: alpha comes
 	 * back unchanged, colour is what gets stylized. */
@@ -457,16 +740,25 @@ vips_stylize_build(VipsObject *object)
 	else
 		colour = t[0];
 
-	if (!(content8 = vips_stylize_to_srgb8(object, colour)))
+	if (!(content8 = vips_stylize_to_srgb8(object, colour, 0, 0)))
 		return -1;
 	t[3] = content8;
-	if (!(style8 = vips_stylize_to_srgb8(object, op->style)))
+	if (!(style8 = vips_stylize_style8(object, op->style, op->in, options)))
 		return -1;
 	t[4] = style8;
 	if (op->style2) {
-		if (!(style28 = vips_stylize_to_srgb8(object, op->style2)))
+		if (!(style28 = vips_stylize_style8(object, op->style2, op->in,
+				options)))
 			return -1;
 		t[5] = style28;
+	}
+	if (vips_stylize_mask(op)) {
+		if (!(mask8 = vips_stylize_mask8(object, vips_stylize_mask(op),
+				content8->Xsize, content8->Ysize)))
+			return -1;
+		t[6] = mask8;
+		options->mask = VIPS_IMAGE_ADDR(mask8, 0, 0);
+		options->mask_stride = VIPS_IMAGE_SIZEOF_LINE(mask8);
 	}
 
 	images[0] = (stylize_image){ VIPS_IMAGE_ADDR(content8, 0, 0),
@@ -475,50 +767,10 @@ vips_stylize_build(VipsObject *object)
 	images[1] = (stylize_image){ VIPS_IMAGE_ADDR(style8, 0, 0),
 		style8->Xsize, style8->Ysize, 3,
 		VIPS_IMAGE_SIZEOF_LINE(style8) };
-	style_count = 1;
-	if (style28) {
+	if (style28)
 		images[2] = (stylize_image){ VIPS_IMAGE_ADDR(style28, 0, 0),
 			style28->Xsize, style28->Ysize, 3,
 			VIPS_IMAGE_SIZEOF_LINE(style28) };
-		style_count = 2;
-	}
-
-	stylize_options_init(&options);
-	options.model_path = op->model;
-	options.size = op->size;
-	options.iterations = op->iterations;
-	options.content_weight = op->content_weight;
-	options.style_weight = op->style_weight;
-	options.tv_weight = op->tv_weight;
-	options.init = (stylize_init) op->init;
-	options.optimizer = (stylize_optimizer) op->optimizer;
-	options.learning_rate = op->learning_rate;
-	options.pooling = (stylize_pooling) op->pooling;
-	options.seed = op->seed;
-	options.content_layers = op->content_layers;
-	options.style_layers = op->style_layers;
-	options.preserve_colors =
-		(stylize_preserve_colors) op->preserve_colors;
-	options.style_scale = op->style_scale;
-	options.scales = op->scales;
-	if (op->max_memory)
-		options.max_memory = vips_stylize_parse_bytes(op->max_memory);
-	if (op->mask) {
-		VipsImage *mask8 = vips_stylize_mask8(object, op->mask,
-			content8->Xsize, content8->Ysize);
-
-		if (!mask8)
-			return -1;
-		g_object_set_data_full(G_OBJECT(object), "stylize-mask8",
-			mask8, g_object_unref);
-		options.mask = VIPS_IMAGE_ADDR(mask8, 0, 0);
-		options.mask_stride = VIPS_IMAGE_SIZEOF_LINE(mask8);
-	}
-	if (style28) {
-		blend[0] = op->style_blend;
-		blend[1] = 1.0 - op->style_blend;
-		options.style_blend = blend;
-	}
 
 	progress.tty = isatty(STDERR_FILENO);
 	show_progress = progress.tty || vips_stylize_vips_progress();
@@ -526,33 +778,32 @@ vips_stylize_build(VipsObject *object)
 	stride = (size_t) content8->Xsize * 3;
 	if (!(output = vips_tracked_malloc(stride * content8->Ysize)))
 		return -1;
-	status = stylize(&images[0], &images[1], style_count, &options,
-		show_progress ? vips_stylize_progress_cb : NULL, &progress,
-		output, stride);
+	status = stylize_with_model(model, &images[0], &images[1], style_count,
+		options, show_progress ? vips_stylize_progress_cb : NULL,
+		&progress, output, stride);
 	if (status != STYLIZE_OK) {
 		vips_tracked_free(output);
-		vips_error(class->nickname, "%s: %s",
-			stylize_status_string(status), stylize_last_error());
+		vips_stylize_error(nickname, status);
 		return -1;
 	}
-	t[6] = vips_image_new_from_memory_copy(output, stride * content8->Ysize,
+	t[7] = vips_image_new_from_memory_copy(output, stride * content8->Ysize,
 		content8->Xsize, content8->Ysize, 3, VIPS_FORMAT_UCHAR);
 	vips_tracked_free(output);
-	if (!t[6])
+	if (!t[7])
 		return -1;
-	t[6]->Type = VIPS_INTERPRETATION_sRGB;
+	t[7]->Type = VIPS_INTERPRETATION_sRGB;
 
-	if (!(x = vips_stylize_from_srgb8(object, t[6], colour)))
+	if (!(x = vips_stylize_from_srgb8(object, t[7], colour)))
 		return -1;
-	t[7] = x;
+	t[8] = x;
 	if (alpha) {
-		if (vips_bandjoin2(x, alpha, &t[8], NULL))
+		if (vips_bandjoin2(x, alpha, &t[9], NULL))
 			return -1;
-		x = t[8];
+		x = t[9];
 	}
 
 	/* A private copy: its metadata is ours to set. */
-	if (vips_copy(x, &t[9],
+	if (vips_copy(x, &t[10],
 			"interpretation", x->Bands == op->in->Bands
 				? vips_image_guess_interpretation(op->in)
 				: x->Type,
@@ -560,12 +811,54 @@ vips_stylize_build(VipsObject *object)
 			"yres", op->in->Yres,
 			NULL))
 		return -1;
-	(void) vips_image_map(op->in, vips_stylize_copy_meta, t[9]);
+	(void) vips_image_map(op->in, vips_stylize_copy_meta, t[10]);
 
-	if (vips_image_write(t[9], op->out))
+	return vips_image_write(t[10], op->out);
+}
+
+static int
+vips_stylize_build(VipsObject *object)
+{
+	VipsObjectClass *class = VIPS_OBJECT_GET_CLASS(object);
+	VipsStylize *op = (VipsStylize *) object;
+	VipsImage *mask = vips_stylize_mask(op);
+	stylize_options options;
+	stylize_model *model;
+	stylize_status status;
+	double blend[2];
+	int result;
+
+	/* Before the parent's build: it checks that required outputs are set. */
+	g_object_set(object, "out", vips_image_new(), NULL);
+
+	if (VIPS_OBJECT_CLASS(vips_stylize_parent_class)->build(object))
 		return -1;
 
-	return 0;
+	/* The image rule on every header first: nothing has been decoded,
+	 * and a bomb must not get as far as opening the model. */
+	if (vips_stylize_check_header(class->nickname, "in", op->in) ||
+		vips_stylize_check_header(class->nickname, "style", op->style) ||
+		vips_stylize_check_header(class->nickname, "style2", op->style2) ||
+		vips_stylize_check_header(class->nickname, "mask", mask))
+		return -1;
+
+	if (vips_stylize_fill_options(op, class->nickname, &options))
+		return -1;
+	if (op->style2) {
+		blend[0] = op->style_blend;
+		blend[1] = 1.0 - op->style_blend;
+		options.style_blend = blend;
+	}
+
+	/* One model for the check and the run (reading it takes a while). */
+	if ((status = stylize_model_open(options.model_path, &model))) {
+		vips_stylize_error(class->nickname, status);
+		return -1;
+	}
+	result = vips_stylize_run(op, model, &options);
+	stylize_model_close(model);
+
+	return result;
 }
 
 static void
@@ -573,10 +866,7 @@ vips_stylize_class_init(VipsStylizeClass *class)
 {
 	GObjectClass *gobject_class = G_OBJECT_CLASS(class);
 	VipsObjectClass *object_class = VIPS_OBJECT_CLASS(class);
-	stylize_options d;
-
-	/* Defaults come from the library so they cannot drift apart. */
-	stylize_options_init(&d);
+	int32_t count = stylize_option_count();
 
 	gobject_class->set_property = vips_object_set_property;
 	gobject_class->get_property = vips_object_get_property;
@@ -586,6 +876,11 @@ vips_stylize_class_init(VipsStylizeClass *class)
 		"neural style transfer: redraw in with the look of style "
 		"(Gatys, Ecker, Bethge)";
 	object_class->build = vips_stylize_build;
+
+	/* Never cached: a result is a whole image in memory, and vips' cache
+	 * hashes arguments by their exact GParamSpec type, which the unclamped
+	 * subtypes are not (see vips_stylize_init). */
+	class->flags = VIPS_OPERATION_NOCACHE;
 
 	VIPS_ARG_IMAGE(class, "in", 1, "Input",
 		"Content image",
@@ -600,129 +895,84 @@ vips_stylize_class_init(VipsStylizeClass *class)
 		VIPS_ARGUMENT_REQUIRED_OUTPUT,
 		G_STRUCT_OFFSET(VipsStylize, out));
 
-	/* Ranges are wide on purpose: build() checks the real ones and
-	 * fails with a message (vips would only warn). */
-	VIPS_ARG_INT(class, "iterations", 10, "Iterations",
-		"Optimiser steps (1 to 1000000)",
-		VIPS_ARGUMENT_OPTIONAL_INPUT,
-		G_STRUCT_OFFSET(VipsStylize, iterations),
-		G_MININT, G_MAXINT, d.iterations);
-	VIPS_ARG_INT(class, "size", 11, "Size",
-		"Longest side the optimisation runs at, px (0 to 16384; 0: content size)",
-		VIPS_ARGUMENT_OPTIONAL_INPUT,
-		G_STRUCT_OFFSET(VipsStylize, size),
-		G_MININT, G_MAXINT, d.size);
-	VIPS_ARG_DOUBLE(class, "content_weight", 12, "Content weight",
-		"Weight of the content loss (>= 0)",
-		VIPS_ARGUMENT_OPTIONAL_INPUT,
-		G_STRUCT_OFFSET(VipsStylize, content_weight),
-		-G_MAXDOUBLE, G_MAXDOUBLE, d.content_weight);
-	VIPS_ARG_DOUBLE(class, "style_weight", 13, "Style weight",
-		"Weight of the style loss (>= 0)",
-		VIPS_ARGUMENT_OPTIONAL_INPUT,
-		G_STRUCT_OFFSET(VipsStylize, style_weight),
-		-G_MAXDOUBLE, G_MAXDOUBLE, d.style_weight);
-	VIPS_ARG_DOUBLE(class, "tv_weight", 14, "TV weight",
-		"Weight of the total variation loss (>= 0)",
-		VIPS_ARGUMENT_OPTIONAL_INPUT,
-		G_STRUCT_OFFSET(VipsStylize, tv_weight),
-		-G_MAXDOUBLE, G_MAXDOUBLE, d.tv_weight);
-	VIPS_ARG_ENUM(class, "init", 15, "Init",
-		"Where the optimisation starts",
-		VIPS_ARGUMENT_OPTIONAL_INPUT,
-		G_STRUCT_OFFSET(VipsStylize, init),
-		vips_stylize_init_get_type(), d.init);
-	VIPS_ARG_ENUM(class, "optimizer", 16, "Optimizer",
-		"Optimiser",
-		VIPS_ARGUMENT_OPTIONAL_INPUT,
-		G_STRUCT_OFFSET(VipsStylize, optimizer),
-		vips_stylize_optimizer_get_type(), d.optimizer);
-	VIPS_ARG_DOUBLE(class, "learning_rate", 17, "Learning rate",
-		"Adam step size in pixel units (> 0; L-BFGS ignores it)",
-		VIPS_ARGUMENT_OPTIONAL_INPUT,
-		G_STRUCT_OFFSET(VipsStylize, learning_rate),
-		-G_MAXDOUBLE, G_MAXDOUBLE, d.learning_rate);
-	VIPS_ARG_ENUM(class, "pooling", 18, "Pooling",
-		"VGG pooling layers",
-		VIPS_ARGUMENT_OPTIONAL_INPUT,
-		G_STRUCT_OFFSET(VipsStylize, pooling),
-		vips_stylize_pooling_get_type(), d.pooling);
-	VIPS_ARG_UINT64(class, "seed", 19, "Seed",
-		"Seed of the noise init; equal inputs and seed give equal output",
-		VIPS_ARGUMENT_OPTIONAL_INPUT,
-		G_STRUCT_OFFSET(VipsStylize, seed),
-		0, G_MAXUINT64, d.seed);
-	VIPS_ARG_STRING(class, "model", 20, "Model",
-		"Model file (default: $STYLIZE_MODEL, then the installed model)",
-		VIPS_ARGUMENT_OPTIONAL_INPUT,
-		G_STRUCT_OFFSET(VipsStylize, model),
-		NULL);
-	VIPS_ARG_STRING(class, "content_layers", 21, "Content layers",
-		"Comma list of content layers, e.g. relu4_2",
-		VIPS_ARGUMENT_OPTIONAL_INPUT,
-		G_STRUCT_OFFSET(VipsStylize, content_layers),
-		NULL);
-	VIPS_ARG_STRING(class, "style_layers", 22, "Style layers",
-		"Comma list of style layers with optional weights, "
-		"e.g. relu1_1:0.5,relu2_1",
-		VIPS_ARGUMENT_OPTIONAL_INPUT,
-		G_STRUCT_OFFSET(VipsStylize, style_layers),
-		NULL);
-	VIPS_ARG_ENUM(class, "preserve_colors", 23, "Preserve colors",
-		"Keep the content's colours",
-		VIPS_ARGUMENT_OPTIONAL_INPUT,
-		G_STRUCT_OFFSET(VipsStylize, preserve_colors),
-		vips_stylize_preserve_colors_get_type(), d.preserve_colors);
-	VIPS_ARG_DOUBLE(class, "style_scale", 24, "Style scale",
-		"Style image size relative to the optimisation size (0 to 8, not 0)",
-		VIPS_ARGUMENT_OPTIONAL_INPUT,
-		G_STRUCT_OFFSET(VipsStylize, style_scale),
-		-G_MAXDOUBLE, G_MAXDOUBLE, d.style_scale);
-	VIPS_ARG_IMAGE(class, "style2", 25, "Second style",
+	/* The option table, in its order. */
+	for (int32_t i = 0; i < count && i < VIPS_STYLIZE_SLOTS; i++) {
+		const stylize_option_info *info = stylize_option_at(i);
+		GParamSpec *pspec;
+
+		if (!info || !info->vips ||
+			!(pspec = vips_stylize_pspec(info,
+				vips_stylize_field_index(info))))
+			continue;
+		vips_stylize_slot_info[i] = info;
+		if (info->type == STYLIZE_OPTION_IMAGE)
+			vips_stylize_mask_slot = i;
+		vips_stylize_install(class, pspec, VIPS_ARGUMENT_OPTIONAL_INPUT,
+			10 + i, G_STRUCT_OFFSET(VipsStylize, slot) +
+				(size_t) i * sizeof(VipsStylizeSlot));
+	}
+	if (count > VIPS_STYLIZE_SLOTS)
+		g_warning("vips-stylize: the option table has %d entries, "
+			"the module offers the first %d", count,
+			VIPS_STYLIZE_SLOTS);
+
+	/* The second style and its share, after the table. */
+	VIPS_ARG_IMAGE(class, "style2", 10 + VIPS_STYLIZE_SLOTS, "Second style",
 		"Second style image, mixed with style by style-blend",
 		VIPS_ARGUMENT_OPTIONAL_INPUT,
 		G_STRUCT_OFFSET(VipsStylize, style2));
-	VIPS_ARG_DOUBLE(class, "style_blend", 26, "Style blend",
-		"Weight of style against style2 (0 to 1; style2 gets 1 - this)",
-		VIPS_ARGUMENT_OPTIONAL_INPUT,
-		G_STRUCT_OFFSET(VipsStylize, style_blend),
-		-G_MAXDOUBLE, G_MAXDOUBLE, 0.5);
-	VIPS_ARG_IMAGE(class, "mask", 27, "Mask",
-		"Where to stylize: white stylizes, black keeps the content, grey blends (resized to in)",
-		VIPS_ARGUMENT_OPTIONAL_INPUT,
-		G_STRUCT_OFFSET(VipsStylize, mask));
-	VIPS_ARG_INT(class, "scales", 28, "Scales",
-		"Coarse-to-fine levels, 1 to 8 (1 = optimise at the final size only)",
-		VIPS_ARGUMENT_OPTIONAL_INPUT,
-		G_STRUCT_OFFSET(VipsStylize, scales),
-		G_MININT, G_MAXINT, d.scales);
-	VIPS_ARG_STRING(class, "max_memory", 29, "Max memory",
-		"Working-memory budget such as 2G or 512M; larger runs go in tiles (default: none)",
-		VIPS_ARGUMENT_OPTIONAL_INPUT,
-		G_STRUCT_OFFSET(VipsStylize, max_memory),
-		NULL);
+	{
+		GParamSpecDouble *p = (GParamSpecDouble *) g_param_spec_internal(
+			vips_stylize_param_type(G_TYPE_PARAM_DOUBLE),
+			"style-blend", "Style blend",
+			"Share of style against style2: blend weights style-blend "
+			"and 1 - style-blend (0 to 1; default 0.5, equal)",
+			G_PARAM_READWRITE);
+
+		p->minimum = 0;
+		p->maximum = 1;
+		p->default_value = 0.5;
+		vips_stylize_install(class, G_PARAM_SPEC(p),
+			VIPS_ARGUMENT_OPTIONAL_INPUT, 11 + VIPS_STYLIZE_SLOTS,
+			G_STRUCT_OFFSET(VipsStylize, style_blend));
+	}
 }
 
+/* Each slot starts at the table's default; strings and images at NULL (the
+ * library's default). */
 static void
 vips_stylize_init(VipsStylize *op)
 {
-	stylize_options d;
+	for (int i = 0; i < VIPS_STYLIZE_SLOTS; i++) {
+		const stylize_option_info *info = vips_stylize_slot_info[i];
+		int f;
 
-	stylize_options_init(&d);
-	op->iterations = d.iterations;
-	op->size = d.size;
-	op->content_weight = d.content_weight;
-	op->style_weight = d.style_weight;
-	op->tv_weight = d.tv_weight;
-	op->init = d.init;
-	op->optimizer = d.optimizer;
-	op->learning_rate = d.learning_rate;
-	op->pooling = d.pooling;
-	op->seed = d.seed;
-	op->preserve_colors = d.preserve_colors;
-	op->style_scale = d.style_scale;
+		if (!info || (f = vips_stylize_field_index(info)) < 0)
+			continue;
+		switch (vips_stylize_fields[f].type) {
+		case FIELD_INT32:
+		case FIELD_ENUM:
+			op->slot[i].i = (int) info->default_value;
+			break;
+		case FIELD_DOUBLE:
+			op->slot[i].d = info->default_value;
+			break;
+		case FIELD_UINT64:
+			op->slot[i].u = (guint64) info->default_value;
+			break;
+		default:
+			break;
+		}
+	}
 	op->style_blend = 0.5;
-	op->scales = d.scales;
+
+	/* vips looks every operation up in its cache before building it; its
+	 * argument hash knows only the stock GParamSpec types and prints a
+	 * debug line on stdout for any other. The operation is never cached
+	 * (VIPS_OPERATION_NOCACHE), so a fixed hash loses nothing: a lookup
+	 * can only meet operations of other types. */
+	op->parent_instance.hash = (guint) VIPS_TYPE_STYLIZE | 1;
+	op->parent_instance.found_hash = TRUE;
 }
 
 /* For programs that load the module themselves (ctypes, dlopen). */

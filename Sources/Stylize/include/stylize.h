@@ -276,6 +276,24 @@ const char *stylize_last_error_problem(void);
  * is not such a size. */
 stylize_status stylize_parse_bytes(const char *text, uint64_t *bytes);
 
+/* For hosts that read image headers themselves (the vips module). */
+
+/* The image rule (STYLIZE_MIN_SIDE ... STYLIZE_MAX_ASPECT) on a header's size,
+ * for an image that is no stylize_image (a mask before it is resized).
+ * STYLIZE_ERROR_INVALID_ARGUMENT with "<name>: WxH pixels is outside what
+ * Stylize takes (...)" when it fails. */
+stylize_status stylize_check_image(int32_t width, int32_t height, const char *name);
+
+/* The longest side to decode a style image at for a run with `options`
+ * (NULL: defaults) on this content: size x style_scale (size 0 = the content's
+ * longest side), never more than the style's own, and large enough that the
+ * shrunk style's shorter side stays at least STYLIZE_MIN_SIDE. A host that
+ * decodes styles at this size needs no more memory for them than the run does.
+ * 0 (last error set) for a non-positive size or size/style_scale out of range. */
+int32_t stylize_style_side(const stylize_options *options,
+                           int32_t content_width, int32_t content_height,
+                           int32_t style_width, int32_t style_height);
+
 #ifdef __cplusplus
 }
 #endif
