@@ -1,32 +1,18 @@
 import Foundation
 import StyleTransfer
 
-/// The study's settings; `--quick` shrinks everything so the study runs in minutes.
+/// The study's settings; `--quick` shrinks everything so the study runs in
+/// minutes. What study.json and the report show is `shown`; its members read
+/// through (`settings.size`).
+@dynamicMemberLookup
 struct StudySettings {
-    var quick: Bool
-    var size: Int
-    var iterations: Int
-    var sweepIterations: [Int]
-    var contentWeights: [Double]
-    var styleWeights: [Double]
-    var layers: [String]
-    var seedLayer: String
-    var textureLayers: [String]
-    var seeds: [UInt64]
-    var gramCandidates: Int
+    var shown: SettingsRecord
+    /// Side of a contact sheet's cell.
     var cell: Int
     /// The base of every run: the transfer defaults, at the inputs' (study) size.
     var base: TransferOptions
 
-    var record: SettingsRecord {
-        SettingsRecord(
-            quick: quick, size: size, iterations: iterations, sweepIterations: sweepIterations,
-            contentWeights: contentWeights, styleWeights: styleWeights, reconstructionLayers: layers,
-            seedLayer: seedLayer, textureLayers: textureLayers, seeds: seeds.map { Int($0) },
-            gramCandidates: gramCandidates, contentWeight: base.contentWeight, styleWeight: base.styleWeight,
-            tvWeight: base.tvWeight, contentLayers: base.contentLayers.map(\.name),
-            styleLayers: base.styleLayers.map(\.name), optimizer: base.optimizer.rawValue, pooling: base.pooling.rawValue)
-    }
+    subscript<T>(dynamicMember key: KeyPath<SettingsRecord, T>) -> T { shown[keyPath: key] }
 }
 
 /// What one experiment shows: its sheets and plots (paths relative to the
@@ -137,22 +123,22 @@ func reconstructionExperiment(_ ctx: StudyContext) -> Experiment {
         o.seed = seed
         return RunSpec(label: "reconstruction from \(layer), seed \(seed)", content: content, styles: [], options: o)
     }
-    let perLayer = s.layers.map { spec($0, s.seeds[0]) }
+    let perLayer = s.reconstructionLayers.map { spec($0, s.seeds[0]) }
     let seedRuns = s.seeds.map { spec(s.seedLayer, $0) }
     return Experiment(title: "Content reconstruction", specs: perLayer + seedRuns) {
         var rows: [ReconstructionNumbers.Layer] = []
         var cells = [ContactSheet.Cell(path: content.path, label: "original\n\(content.name)")]
         var table = [["layer", "PSNR", "SSIM", "final content loss", "seconds"]]
-        for (layer, run) in zip(s.layers, perLayer) {
+        for (layer, run) in zip(s.reconstructionLayers, perLayer) {
             let (record, image) = try ctx.result(run)
             let p = Metrics.psnr(image, content.image), q = Metrics.ssim(image, content.image)
-            rows.append(.init(layer: layer, psnr: p, ssim: q, finalLoss: record.finalLoss, seconds: record.seconds, seed: Int(s.seeds[0])))
+            rows.append(.init(layer: layer, psnr: p, ssim: q, finalLoss: record.finalLoss, seconds: record.seconds, seed: s.seeds[0]))
             cells.append(.init(path: ctx.runner.imagePath(run.key), label: "\(layer)\nPSNR \(db(p))\nSSIM \(s3(q))"))
             table.append([layer, db(p), s3(q), g(record.finalLoss), String(format: "%.1f", record.seconds)])
         }
         let a = try ctx.result(seedRuns[0]).1, b = try ctx.result(seedRuns[1]).1
         let seeds = ReconstructionNumbers.Seeds(
-            layer: s.seedLayer, seeds: s.seeds.map { Int($0) },
+            layer: s.seedLayer, seeds: s.seeds,
             psnrBetweenSeeds: Metrics.psnr(a, b), ssimBetweenSeeds: Metrics.ssim(a, b),
             psnrToContent: [Metrics.psnr(a, content.image), Metrics.psnr(b, content.image)],
             ssimToContent: [Metrics.ssim(a, content.image), Metrics.ssim(b, content.image)])
@@ -205,7 +191,7 @@ func textureExperiment(_ ctx: StudyContext) -> Experiment {
             table.append([layerRange(layers), g(d), g(record.finalLoss), String(format: "%.1f", record.seconds)])
         }
         let a = try ctx.result(seedRuns[0]).1, b = try ctx.result(seedRuns[1]).1
-        let seeds = TextureNumbers.Seeds(layers: configs.last!, seeds: s.seeds.map { Int($0) },
+        let seeds = TextureNumbers.Seeds(layers: configs.last!, seeds: s.seeds,
                                          psnrBetweenSeeds: Metrics.psnr(a, b), ssimBetweenSeeds: Metrics.ssim(a, b),
                                          styleDistance: [ctx.styleDistance(a, style), ctx.styleDistance(b, style)])
         let columns = cells.count

@@ -58,7 +58,8 @@ struct StudyDocument: Encodable {
     }
 }
 
-/// The settings as study.json and the report's settings table show them.
+/// The study's settings as study.json and the report's settings table show
+/// them (the transfer defaults the runs start from included).
 struct SettingsRecord: Codable {
     var quick: Bool
     var size: Int
@@ -69,7 +70,7 @@ struct SettingsRecord: Codable {
     var reconstructionLayers: [String]
     var seedLayer: String
     var textureLayers: [String]
-    var seeds: [Int]
+    var seeds: [UInt64]
     var gramCandidates: Int
     var contentWeight: Double
     var styleWeight: Double
@@ -112,11 +113,11 @@ struct ReconstructionNumbers: Codable {
         @JSONNumber var ssim: Double
         @JSONNumber var finalLoss: Double
         var seconds: Double
-        var seed: Int
+        var seed: UInt64
     }
     struct Seeds: Codable {
         var layer: String
-        var seeds: [Int]
+        var seeds: [UInt64]
         @JSONNumber var psnrBetweenSeeds: Double
         @JSONNumber var ssimBetweenSeeds: Double
         @JSONNumbers var psnrToContent: [Double]
@@ -137,7 +138,7 @@ struct TextureNumbers: Codable {
     }
     struct Seeds: Codable {
         var layers: [String]
-        var seeds: [Int]
+        var seeds: [UInt64]
         @JSONNumber var psnrBetweenSeeds: Double
         @JSONNumber var ssimBetweenSeeds: Double
         @JSONNumbers var styleDistance: [Double]

@@ -25,7 +25,7 @@ struct StudyReport {
 
     func write() throws {
         let document = StudyDocument(
-            settings: settings.record, machine: .current,
+            settings: settings.shown, machine: .current,
             timing: Timing(secondsThisInvocation: seconds, computeSecondsAllRuns: computeSeconds, runsComputed: runner.runsComputed,
                            runsCached: runner.runsCached, iterationsComputed: runner.iterationsComputed),
             inputs: .init(content: contents.map(\.name), style: styles.map(\.name)), experiments: reports)

@@ -141,11 +141,14 @@ struct Study: ParsableCommand {
         var base = TransferOptions()
         base.size = 0  // inputs are already at the study size
         base.scales = 1  // each experiment studies one optimisation at one size
-        return StudySettings(
+        let shown = SettingsRecord(
             quick: quick, size: size, iterations: iterations, sweepIterations: Array(Set(sweep.map { Int($0) })).sorted(),
             contentWeights: try numbers(contentWeights ?? (quick ? "0.1,1,10" : "0.01,0.1,1,10"), "--content-weights"),
             styleWeights: try numbers(styleWeights ?? (quick ? "1e-5,1e-4,1e-3" : "1e-6,1e-5,1e-4,1e-3"), "--style-weights"),
-            layers: split([layers]), seedLayer: seedLayer, textureLayers: split([textureLayers]),
-            seeds: seedValues.map { $0! }, gramCandidates: quick ? 3 : 4, cell: quick ? 128 : 200, base: base)
+            reconstructionLayers: split([layers]), seedLayer: seedLayer, textureLayers: split([textureLayers]),
+            seeds: seedValues.map { $0! }, gramCandidates: quick ? 3 : 4, contentWeight: base.contentWeight,
+            styleWeight: base.styleWeight, tvWeight: base.tvWeight, contentLayers: base.contentLayers.map(\.name),
+            styleLayers: base.styleLayers.map(\.name), optimizer: base.optimizer.rawValue, pooling: base.pooling.rawValue)
+        return StudySettings(shown: shown, cell: quick ? 128 : 200, base: base)
     }
 }
