@@ -8,9 +8,11 @@
 # Plugins/gimp/.build-gimp/stylize; install it as
 #   ${GIMP2_DIRECTORY:-~/.config/GIMP/2.10}/plug-ins/stylize/stylize   (per user)
 #   /usr/lib/gimp/2.0/plug-ins/stylize/stylize                          (system)
-# The plug-in is Swift (plugin.swift) plus a C GTK dialog (dialog.c). It links
-# the installed engine (-lstylize, rpath to its libdir), never a copy of it, and
-# the Swift runtime statically, so GIMP needs no extra environment.
+# The plug-in is Swift (plugin.swift, options.swift) plus C: the GTK dialog
+# (dialog.c) and the libvips style reader (style.c, which reads a style file's
+# header before any pixel and decodes it shrunk). It links the installed engine
+# (-lstylize, rpath to its libdir), never a copy of it, libvips (pkg-config
+# vips), and the Swift runtime statically, so GIMP needs no extra environment.
 set -euo pipefail
 
 PREFIX="${1:?usage: build.sh PREFIX [OUTFILE]}"
@@ -26,14 +28,16 @@ SWIFTC="${SWIFTC:-$(command -v swiftc || echo /opt/swift/usr/bin/swiftc)}"
 for pc in gimp-2.0 gimpui-2.0; do
     pkg-config --exists "$pc" || { echo "build.sh: pkg-config cannot find $pc (apt-get install libgimp2.0-dev)" >&2; exit 1; }
 done
+pkg-config --exists vips || { echo "build.sh: pkg-config cannot find vips (apt-get install libvips-dev)" >&2; exit 1; }
 
 OBJ="$(mktemp -d)"
 mkdir -p "$(dirname "$OUTFILE")"
 TMP="$OUTFILE.tmp.$$"
 trap 'rm -rf "$OBJ" "$TMP"' EXIT
 
-"$CC" -std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter -Wno-deprecated-declarations \
-    -I"$HERE/include" $(pkg-config --cflags gimpui-2.0) -c "$HERE/dialog.c" -o "$OBJ/dialog.o"
+CFLAGS=(-std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter -Wno-deprecated-declarations -I"$HERE/include" -I"$PREFIX/include")
+"$CC" "${CFLAGS[@]}" $(pkg-config --cflags gimpui-2.0) -c "$HERE/dialog.c" -o "$OBJ/dialog.o"
+"$CC" "${CFLAGS[@]}" $(pkg-config --cflags vips) -c "$HERE/style.c" -o "$OBJ/style.o"
 
 # swiftc takes C flags through -Xcc and linker flags through -Xlinker.
 XCC=()
@@ -41,15 +45,15 @@ for f in $(pkg-config --cflags gimp-2.0) -I"$PREFIX/include"; do
     case "$f" in -I*|-D*) XCC+=(-Xcc "$f");; esac
 done
 LINK=()
-for f in $(pkg-config --libs gimpui-2.0); do
+for f in $(pkg-config --libs gimpui-2.0 vips); do
     case "$f" in
         -l*|-L*) LINK+=("$f");;
         -Wl,*) IFS=, read -ra parts <<<"${f#-Wl,}"; for p in "${parts[@]}"; do LINK+=(-Xlinker "$p"); done;;
     esac
 done
 
-"$SWIFTC" -O -static-stdlib -module-name StylizeGimp -module-cache-path "$OBJ/modules" \
-    -I "$HERE/include" "${XCC[@]}" "$HERE/plugin.swift" "$OBJ/dialog.o" \
+"$SWIFTC" -O -static-stdlib -module-name StylizeGimp -parse-as-library -module-cache-path "$OBJ/modules" \
+    -I "$HERE/include" "${XCC[@]}" "$HERE/plugin.swift" "$HERE/options.swift" "$OBJ/dialog.o" "$OBJ/style.o" \
     -L"$LIBDIR" -lstylize -Xlinker -rpath -Xlinker "$LIBDIR" "${LINK[@]}" -lm \
     -o "$TMP"
 chmod 755 "$TMP"

@@ -2,11 +2,18 @@
  * dialog.c - the GTK 2 dialog of Filters > Artistic > Neural Style Transfer.
  * C because gimp_dialog_new is variadic and GTK's casts and signals are
  * macros; everything else of the plug-in is in plugin.swift.
+ * Labels, tooltips and the spin buttons' ranges come from the engine's option
+ * table (stylize_option_find): the dialog takes every value the table takes,
+ * and the library's validator decides. The sliders cover the useful part.
  */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libgimp/gimp.h>
 #include <libgimp/gimpui.h>
+#include <stylize.h>
 
 #include "stylize-gimp.h"
 
@@ -104,6 +111,73 @@ read_values(Widgets *w, StylizeGimpValues *v)
     v->preserve_colors = colors;
 }
 
+/* Mnemonic letters already taken: the buttons (_Reset, _Cancel, _OK) and
+ * the style source widgets (Image _file, Open _layer, _Mix with). */
+static char mnemonics[64] = "rcoflm";
+
+/* "Detail size" -> "_Detail size:" with the first letter not yet taken. */
+static gchar *
+mnemonic_label(const char *label, const char *suffix)
+{
+    const char *at = NULL;
+    for (const char *p = label; *p && !at; p++)
+        if (isalpha((unsigned char) *p) && !strchr(mnemonics, tolower((unsigned char) *p)))
+            at = p;
+    if (!at)
+        return g_strdup_printf("%s%s:", label, suffix);
+    size_t n = strlen(mnemonics);
+    if (n + 1 < sizeof mnemonics) {
+        mnemonics[n] = (char) tolower((unsigned char) *at);
+        mnemonics[n + 1] = 0;
+    }
+    return g_strdup_printf("%.*s_%s%s:", (int) (at - label), label, at, suffix);
+}
+
+static const stylize_option_info *
+table_option(const char *gimp)
+{
+    const stylize_option_info *info = stylize_option_find(gimp);
+    if (!info)
+        g_error("libstylize has no option '%s': rebuild the plug-in against the installed library", gimp);
+    return info;
+}
+
+/* A scale entry for option `gimp`: the table's label and help; the spin
+ * button takes lower..upper (the table's range, in the dialog's unit), the
+ * slider slider_lower..slider_upper. */
+static GtkObject *
+option_entry(GtkTable *table, int row, const char *gimp, const char *unit, double value,
+             double lower, double upper, double slider_lower, double slider_upper,
+             double step, double page, int digits, gboolean logarithmic)
+{
+    const stylize_option_info *info = table_option(gimp);
+    gchar *text = mnemonic_label(info->label ? info->label : info->gimp, unit);
+    GtkObject *adj = gimp_scale_entry_new(table, 0, row, text, 200, 10, value,
+                                          slider_lower, slider_upper, step, page, digits,
+                                          FALSE, lower, upper, info->help, NULL);
+    g_free(text);
+    if (logarithmic)
+        gimp_scale_entry_set_logarithmic(adj, TRUE);
+    g_object_set_data(G_OBJECT(adj), "stylize-gimp-name", (gpointer) info->gimp);
+    return adj;
+}
+
+/* For the test: each entry's name, spin button range and value, one line
+ * each, when $STYLIZE_GIMP_DIALOG_RANGES is set. */
+static void
+print_ranges(GtkObject **entries, int n, const char *when)
+{
+    if (!getenv(STYLIZE_GIMP_RANGES_ENV))
+        return;
+    for (int i = 0; i < n; i++) {
+        GtkAdjustment *spin = GIMP_SCALE_ENTRY_SPINBUTTON_ADJ(entries[i]);
+        fprintf(stderr, "DIALOG-RANGE %s %s %.17g %.17g %.17g\n", when,
+                (const char *) g_object_get_data(G_OBJECT(entries[i]), "stylize-gimp-name"),
+                gtk_adjustment_get_lower(spin), gtk_adjustment_get_upper(spin),
+                gtk_adjustment_get_value(spin));
+    }
+}
+
 int
 stylize_gimp_dialog(StylizeGimpValues *values, int32_t image_id)
 {
@@ -158,9 +232,10 @@ stylize_gimp_dialog(StylizeGimpValues *values, int32_t image_id)
     gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(w.file2_chooser), images);
     gtk_table_attach(GTK_TABLE(table), w.mix, 0, 1, 2, 3, GTK_FILL, GTK_FILL, 0, 0);
     gtk_table_attach(GTK_TABLE(table), w.file2_chooser, 1, 2, 2, 3, GTK_EXPAND | GTK_FILL, GTK_FILL, 0, 0);
-    w.blend = gimp_scale_entry_new(GTK_TABLE(table), 0, 3, "_Blend:", 120, 6,
-                                   values->style_blend, 0, 1, 0.05, 0.25, 2, TRUE, 0, 0,
-                                   "Weight of the first style; the second gets the rest", NULL);
+    /* The first style's share w: blend weights w and 1 - w, each in the
+     * table's range from its minimum, so w is minimum to 1. */
+    w.blend = option_entry(GTK_TABLE(table), 3, "style-blend", "", values->style_blend,
+                           table_option("style-blend")->minimum, 1, 0, 1, 0.05, 0.25, 2, FALSE);
     g_signal_connect(w.from_file, "toggled", G_CALLBACK(source_toggled), &w);
     g_signal_connect(w.mix, "toggled", G_CALLBACK(source_toggled), &w);
 
@@ -173,37 +248,53 @@ stylize_gimp_dialog(StylizeGimpValues *values, int32_t image_id)
     gtk_table_set_row_spacings(GTK_TABLE(table), 6);
     gtk_container_add(GTK_CONTAINER(frame), table);
 
-    w.strength = gimp_scale_entry_new(GTK_TABLE(table), 0, 0, "_Strength:", 200, 8,
-                                      values->style_weight, 1e-6, 1e-1, 1e-5, 1e-4, 6, TRUE, 0, 0,
-                                      "Style weight: how strongly the style's textures replace the content", NULL);
-    gimp_scale_entry_set_logarithmic(w.strength, TRUE);
-    w.detail = gimp_scale_entry_new(GTK_TABLE(table), 0, 1, "_Detail size:", 200, 8,
-                                    values->size, 64, 2048, 32, 128, 0, FALSE, 16, 16384,
-                                    "Longest side (px) the optimisation runs at; the result is scaled to the layer. "
-                                    "Larger shows finer style detail but is slower", NULL);
-    w.iterations = gimp_scale_entry_new(GTK_TABLE(table), 0, 2, "_Iterations:", 200, 8,
-                                        values->iterations, 1, 1000, 1, 10, 0, FALSE, 1, 1000000,
-                                        "Optimiser steps: more converge further but take longer", NULL);
-    w.content_weight = gimp_scale_entry_new(GTK_TABLE(table), 0, 3, "Co_ntent weight:", 200, 8,
-                                            values->content_weight, 0.01, 100, 0.1, 1, 2, FALSE, 0, 1e6,
-                                            "How strongly the layer's shapes are kept", NULL);
-    gimp_scale_entry_set_logarithmic(w.content_weight, TRUE);
-    w.colors = gimp_int_combo_box_new("None", 0, "Luminance only (keep the layer's colours)", 1,
-                                      "Match style colours to the layer", 2, NULL);
-    gimp_table_attach_aligned(GTK_TABLE(table), 0, 4, "_Preserve colours:", 0.0, 0.5, w.colors, 2, FALSE);
-    w.style_scale = gimp_scale_entry_new(GTK_TABLE(table), 0, 5, "St_yle scale:", 200, 8,
-                                         values->style_scale, 0.25, 4, 0.05, 0.25, 2, TRUE, 0, 0,
-                                         "Size of the style image relative to the detail size: smaller gives finer strokes", NULL);
-    gimp_scale_entry_set_logarithmic(w.style_scale, TRUE);
-    w.scales = gimp_scale_entry_new(GTK_TABLE(table), 0, 6, "Sc_ales:", 200, 8,
-                                    values->scales, 1, 8, 1, 1, 0, TRUE, 0, 0,
-                                    "Coarse-to-fine levels: start small and refine (1 = detail size only)", NULL);
-    w.memory = gimp_scale_entry_new(GTK_TABLE(table), 0, 7, "Memory _budget (MiB):", 200, 8,
-                                    values->max_memory_mb, 0, 16384, 64, 512, 0, TRUE, 0, 0,
-                                    "Working memory the run may use; larger images are stylized in tiles (0 = no budget)", NULL);
+    const stylize_option_info *o;
+    o = table_option("style-weight");
+    w.strength = option_entry(GTK_TABLE(table), 0, "style-weight", "", values->style_weight,
+                              o->minimum, o->maximum, 1e-6, 1e-1, 1e-5, 1e-4, 6, TRUE);
+    o = table_option("size");
+    w.detail = option_entry(GTK_TABLE(table), 1, "size", " (px)", values->size,
+                            o->minimum, o->maximum, 64, 2048, 32, 128, 0, FALSE);
+    o = table_option("iterations");
+    w.iterations = option_entry(GTK_TABLE(table), 2, "iterations", "", values->iterations,
+                                o->minimum, o->maximum, 1, 1000, 1, 10, 0, FALSE);
+    o = table_option("content-weight");
+    w.content_weight = option_entry(GTK_TABLE(table), 3, "content-weight", "", values->content_weight,
+                                    o->minimum, o->maximum, 0.01, 100, 0.1, 1, 2, TRUE);
+    /* Preserve colours: the table's choices, in enum order. */
+    o = table_option("preserve-colors");
+    w.colors = gimp_int_combo_box_new(NULL, 0, NULL);
+    gchar **choices = g_strsplit(o->choices, ",", -1);
+    for (int i = 0; choices[i]; i++) {
+        gchar *name = g_strdup(choices[i]);
+        name[0] = (gchar) toupper((unsigned char) name[0]);
+        gimp_int_combo_box_append(GIMP_INT_COMBO_BOX(w.colors), GIMP_INT_STORE_VALUE, i,
+                                  GIMP_INT_STORE_LABEL, name, -1);
+        g_free(name);
+    }
+    g_strfreev(choices);
+    gimp_help_set_help_data(w.colors, o->help, NULL);
+    gchar *colors_label = mnemonic_label(o->label, "");
+    gimp_table_attach_aligned(GTK_TABLE(table), 0, 4, colors_label, 0.0, 0.5, w.colors, 2, FALSE);
+    g_free(colors_label);
+    o = table_option("style-scale");
+    w.style_scale = option_entry(GTK_TABLE(table), 5, "style-scale", "", values->style_scale,
+                                 o->minimum, o->maximum, 0.25, 4, 0.05, 0.25, 2, TRUE);
+    o = table_option("scales");
+    w.scales = option_entry(GTK_TABLE(table), 6, "scales", "", values->scales,
+                            o->minimum, o->maximum, o->minimum, o->maximum, 1, 1, 0, FALSE);
+    /* The budget in MiB: 0 = none, else the table's range. */
+    o = table_option("max-memory");
+    w.memory = option_entry(GTK_TABLE(table), 7, "max-memory", " (MiB)", values->max_memory_mb,
+                            0, o->maximum / 1048576.0, 0, 16384, 64, 512, 0, FALSE);
+
+    GtkObject *entries[] = { w.blend, w.strength, w.detail, w.iterations, w.content_weight,
+                             w.style_scale, w.scales, w.memory };
+    const int n_entries = (int) G_N_ELEMENTS(entries);
 
     show_values(&w, values);
     gtk_widget_show_all(dialog);
+    print_ranges(entries, n_entries, "open");
 
     int ok = 0;
     for (;;) {
@@ -212,6 +303,7 @@ stylize_gimp_dialog(StylizeGimpValues *values, int32_t image_id)
             StylizeGimpValues defaults;
             stylize_gimp_values_default(&defaults);
             show_values(&w, &defaults);
+            print_ranges(entries, n_entries, "reset");
             continue;
         }
         if (response == GTK_RESPONSE_OK) {

@@ -14,25 +14,6 @@ let procName = STYLIZE_GIMP_PROC
 /// A message for the user; the run returns GIMP_PDB_EXECUTION_ERROR with it.
 struct PlugInError: Error { let message: String }
 
-@_cdecl("stylize_gimp_values_default")
-func valuesDefault(_ values: UnsafeMutablePointer<StylizeGimpValues>?) {
-    guard let values else { return }
-    var options = stylize_options()
-    stylize_options_init(&options)  // the engine's defaults, so the dialog's Reset matches the CLI
-    values.pointee = StylizeGimpValues()
-    values.pointee.iterations = options.iterations
-    values.pointee.size = options.size
-    values.pointee.style_weight = options.style_weight
-    values.pointee.preserve_colors = Int32(STYLIZE_PRESERVE_COLORS_NONE.rawValue)
-    values.pointee.content_weight = options.content_weight
-    values.pointee.seed = Int32(truncatingIfNeeded: options.seed)
-    values.pointee.style_drawable = -1
-    values.pointee.style_scale = options.style_scale
-    values.pointee.scales = options.scales
-    values.pointee.style_blend = 0.5
-    values.pointee.max_memory_mb = 0
-}
-
 /// A NUL-terminated path kept in a fixed C array (imported as a tuple).
 func pathString<T>(_ field: T) -> String {
     withUnsafeBytes(of: field) { raw in String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self) }
@@ -78,6 +59,10 @@ struct Pixels {
         g_object_unref(UnsafeMutableRawPointer(buffer))
     }
 
+    init(bytes: [UInt8], width: Int32, height: Int32, channels: Int32) {
+        self.bytes = bytes; self.width = width; self.height = height; self.channels = channels
+    }
+
     func withImage<R>(_ body: (UnsafePointer<stylize_image>) -> R) -> R {
         bytes.withUnsafeBufferPointer { buffer in
             var image = stylize_image(pixels: buffer.baseAddress, width: width, height: height,
@@ -87,40 +72,97 @@ struct Pixels {
     }
 }
 
-/// The style image: the composite of a file GIMP can open, or an open drawable.
-func loadStyle(_ values: StylizeGimpValues) throws -> Pixels {
-    let rgb = "R'G'B' u8"  // a style's alpha is not used
+/// A style image known by its size before any of its pixels is decoded: a
+/// file libvips reads (header now, pixels shrunk later), or a drawable (an
+/// open layer, or a file only GIMP's loaders open, e.g. .xcf).
+struct StyleInput {
+    enum Source { case vipsFile(String), drawable(gint32) }
+    let source: Source
+    /// How messages name it: "Style image '/path/style.jpg'".
+    let name: String
+    let width: Int32, height: Int32
+    /// An image GIMP loaded for this style, deleted after the run.
+    var loaded: gint32 = -1
+
+    /// The size only, for stylize_check.
+    var header: stylize_image {
+        stylize_image(pixels: nil, width: width, height: height, channels: 3, stride: Int(width) * 3)
+    }
+
+    /// The pixels, at most `maxSide` on the longest side for a file.
+    func decode(maxSide: Int32) throws -> Pixels {
+        switch source {
+        case .vipsFile(let path):
+            var w: Int32 = 0, h: Int32 = 0
+            var error = [CChar](repeating: 0, count: 1024)
+            guard let p = stylize_gimp_style_decode(path, maxSide, &w, &h, &error, error.count) else {
+                throw PlugInError(message: "\(name) could not be read: \(String(cString: error))")
+            }
+            defer { stylize_gimp_style_free(p) }
+            return Pixels(bytes: Array(UnsafeBufferPointer(start: p, count: Int(w) * Int(h) * 3)),
+                          width: w, height: h, channels: 3)
+        case .drawable(let id):
+            if loaded != -1, max(width, height) > maxSide {  // our copy: GIMP shrinks it before we read it
+                let s = Double(maxSide) / Double(max(width, height))
+                _ = gimp_layer_scale(id, max(1, gint((Double(width) * s).rounded())),
+                                     max(1, gint((Double(height) * s).rounded())), 0)
+            }
+            let rect = GeglRectangle(x: 0, y: 0, width: gimp_drawable_width(id), height: gimp_drawable_height(id))
+            return Pixels(drawable: id, rect: rect, format: "R'G'B' u8", channels: 3)  // a style's alpha is not used
+        }
+    }
+
+    func close() { if loaded != -1 { _ = gimp_image_delete(loaded) } }
+}
+
+/// The first style: the open layer of the Style frame, or its image file.
+func firstStyle(_ values: StylizeGimpValues) throws -> StyleInput {
     if values.style_drawable > 0 {
         let id = values.style_drawable
         guard gimp_item_is_valid(id) != 0, gimp_item_is_drawable(id) != 0 else {
-            throw PlugInError(message: "style-drawable \(id) is not an open layer or channel.")
+            throw PlugInError(message: "Style layer \(id) is not an open layer or channel.")
         }
-        let rect = GeglRectangle(x: 0, y: 0, width: gimp_drawable_width(id), height: gimp_drawable_height(id))
-        return Pixels(drawable: id, rect: rect, format: rgb, channels: 3)
+        return StyleInput(source: .drawable(id), name: "Style layer '\(itemName(id))'",
+                          width: gimp_drawable_width(id), height: gimp_drawable_height(id))
     }
     let path = values.styleFile
     guard !path.isEmpty else {
-        throw PlugInError(message: "No style image: choose a style file (style-file) or an open layer (style-drawable).")
+        throw PlugInError(message: "No style image: choose an image file or an open layer under Style.")
     }
-    return try loadStyleFile(path)
+    return try styleFile(path, name: "Style image '\(path)'")
 }
 
-/// A style image file as GIMP opens it, all layers composited.
-func loadStyleFile(_ path: String) throws -> Pixels {
-    let rgb = "R'G'B' u8"
+/// A style image file: its header through libvips, or, when no vips loader
+/// takes it, the file as GIMP opens it with all layers composited.
+func styleFile(_ path: String, name: String) throws -> StyleInput {
     guard g_file_test(path, G_FILE_TEST_IS_REGULAR) != 0 else {
-        throw PlugInError(message: "Style image '\(path)' does not exist or is not a file.")
+        throw PlugInError(message: "\(name) does not exist or is not a file.")
+    }
+    var w: Int32 = 0, h: Int32 = 0
+    var error = [CChar](repeating: 0, count: 1024)
+    switch stylize_gimp_style_header(path, &w, &h, &error, error.count) {
+    case 1: return StyleInput(source: .vipsFile(path), name: name, width: w, height: h)
+    case 0: break
+    default: throw PlugInError(message: "\(name) could not be read: \(String(cString: error))")
     }
     let image = gimp_file_load(GIMP_RUN_NONINTERACTIVE, path, path)
     guard image != -1 else {
         let why = gimp_get_pdb_error().map { String(cString: $0) } ?? ""
-        throw PlugInError(message: "Could not open style image '\(path)': \(why)")
+        throw PlugInError(message: "\(name) could not be opened: \(why)")
     }
-    defer { gimp_image_delete(image) }
     let layer = gimp_image_flatten(image)  // what the file looks like, all layers composited
-    guard layer != -1 else { throw PlugInError(message: "Could not flatten style image '\(path)'.") }
-    let rect = GeglRectangle(x: 0, y: 0, width: gimp_drawable_width(layer), height: gimp_drawable_height(layer))
-    return Pixels(drawable: layer, rect: rect, format: rgb, channels: 3)
+    guard layer != -1 else {
+        _ = gimp_image_delete(image)
+        throw PlugInError(message: "\(name) could not be flattened.")
+    }
+    return StyleInput(source: .drawable(layer), name: name, width: gimp_drawable_width(layer),
+                      height: gimp_drawable_height(layer), loaded: image)
+}
+
+func itemName(_ id: gint32) -> String {
+    guard let p = gimp_item_get_name(id) else { return "#\(id)" }
+    defer { g_free(p) }
+    return String(cString: p)
 }
 
 /// The selection over `rect` of the drawable as a hard mask (255 = selected),
@@ -149,6 +191,17 @@ let progressCallback: stylize_progress_fn = { _, iteration, total, _, _, _, _ in
     return alive != 0 ? 0 : 1
 }
 
+/// Calls `body` with the options pointing at the blend weights (two styles) or none.
+func withBlend<R>(_ options: inout stylize_options, _ values: StylizeGimpValues, styleCount: Int,
+                  _ body: (inout stylize_options) -> R) -> R {
+    let blend = [values.style_blend, 1 - values.style_blend]
+    return blend.withUnsafeBufferPointer { weights in
+        options.style_blend = styleCount == 2 ? weights.baseAddress : nil
+        defer { options.style_blend = nil }
+        return body(&options)
+    }
+}
+
 func stylizeDrawable(image: gint32, drawable: gint32, values: StylizeGimpValues) throws {
     guard gimp_drawable_is_indexed(drawable) == 0 else {
         throw PlugInError(message: "Indexed layers cannot be stylized: convert the image to RGB (Image > Mode > RGB).")
@@ -156,64 +209,64 @@ func stylizeDrawable(image: gint32, drawable: gint32, values: StylizeGimpValues)
     guard gimp_item_is_group(drawable) == 0 else {
         throw PlugInError(message: "A layer group cannot be stylized: choose one of its layers.")
     }
-    guard (0...2).contains(values.preserve_colors) else {
-        throw PlugInError(message: "preserve-colors must be 0 (none), 1 (luminance) or 2 (histogram), not \(values.preserve_colors).")
-    }
-    guard values.iterations >= 1 else {
-        throw PlugInError(message: "iterations must be at least 1, not \(values.iterations).")
-    }
     // The selection's bounding box within the layer (the whole layer without one).
     var x: gint = 0, y: gint = 0, w: gint = 0, h: gint = 0
     guard gimp_drawable_mask_intersect(drawable, &x, &y, &w, &h) != 0, w > 0, h > 0 else {
         return  // the selection misses this layer: nothing to do
     }
     let rect = GeglRectangle(x: x, y: y, width: w, height: h)
-
     _ = gimp_progress_init("Neural style transfer: loading…")
-    let style = try loadStyle(values)
-    let style2 = values.style2File.isEmpty ? nil : try loadStyleFile(values.style2File)
-    let blend = [values.style_blend, 1 - values.style_blend]
-    let hasAlpha = gimp_drawable_has_alpha(drawable) != 0
-    let format = hasAlpha ? "R'G'B'A u8" : "R'G'B' u8"
-    let content = Pixels(drawable: drawable, rect: rect, format: format, channels: hasAlpha ? 4 : 3)
 
-    var options = stylize_options()
-    stylize_options_init(&options)
-    options.iterations = values.iterations
-    options.size = values.size
-    options.style_weight = values.style_weight
-    options.content_weight = values.content_weight
-    options.seed = UInt64(UInt32(bitPattern: values.seed))
-    options.preserve_colors = stylize_preserve_colors(rawValue: UInt32(values.preserve_colors))
-    options.style_scale = values.style_scale
-    options.scales = values.scales
-    options.max_memory = UInt64(max(0, values.max_memory_mb)) << 20
+    // 1. Sizes only: the styles' headers and the layer's box.
+    var styles = [try firstStyle(values)]
+    defer { styles.forEach { $0.close() } }
+    if !values.style2File.isEmpty { styles.append(try styleFile(values.style2File, name: "Second style image '\(values.style2File)'")) }
+    let hasAlpha = gimp_drawable_has_alpha(drawable) != 0
+    let channels: Int32 = hasAlpha ? 4 : 3
+    let names = ImageNames(content: "Layer '\(itemName(drawable))'" + (w < gimp_drawable_width(drawable)
+                               || h < gimp_drawable_height(drawable) ? " (the selection's box)" : ""),
+                           styles: styles.map(\.name))
+    var options = libraryOptions(values)
+
+    // 2. Admission before any pixel is decoded or read: the image rule, the
+    // options (the library's validator) and the memory the run needs. With no
+    // model handle the library checks the sizes before it opens the model, so
+    // a refused image costs neither the model nor GEGL's start-up.
+    var contentHeader = stylize_image(pixels: nil, width: w, height: h, channels: channels, stride: Int(w) * Int(channels))
+    let headers = styles.map(\.header)
+    let admitted = withBlend(&options, values, styleCount: styles.count) {
+        stylize_check(nil, &contentHeader, headers, Int32(headers.count), &$0)
+    }
+    guard admitted == STYLIZE_OK else { throw PlugInError(message: errorMessage(admitted, names: names)) }
+
+    // 3. Pixels: styles only as large as the run uses them, then the layer.
+    gegl_init(nil, nil)  // babl's start-up alone peaks at some 350 MB: only for admitted runs
+    let decoded = try styles.map {
+        try $0.decode(maxSide: styleSide(content: (w, h), style: ($0.width, $0.height), options: options))
+    }
+    let format = hasAlpha ? "R'G'B'A u8" : "R'G'B' u8"
+    let content = Pixels(drawable: drawable, rect: rect, format: format, channels: channels)
     let mask = selectionMask(image: image, drawable: drawable, rect: rect)
 
     var output = [UInt8](repeating: 0, count: content.bytes.count)
     let status = content.withImage { contentImage in
-        style.withImage { first in
-            (style2 ?? style).withImage { second in
-                let styles = style2 == nil ? [first.pointee] : [first.pointee, second.pointee]
+        decoded[0].withImage { first in
+            decoded[decoded.count - 1].withImage { last in
+                let styleImages = decoded.count == 1 ? [first.pointee] : [first.pointee, last.pointee]
                 return output.withUnsafeMutableBufferPointer { out in
                     (mask ?? []).withUnsafeBufferPointer { maskBytes in
-                        blend.withUnsafeBufferPointer { weights in
+                        withBlend(&options, values, styleCount: styleImages.count) { options in
                             options.mask = mask == nil ? nil : maskBytes.baseAddress
                             options.mask_stride = Int(rect.width)
-                            options.style_blend = style2 == nil ? nil : weights.baseAddress
-                            return stylize(contentImage, styles, Int32(styles.count), &options, progressCallback, nil,
-                                           out.baseAddress, content.stride)
+                            return stylize(contentImage, styleImages, Int32(styleImages.count), &options,
+                                           progressCallback, nil, out.baseAddress, content.stride)
                         }
                     }
                 }
             }
         }
     }
-    guard status == STYLIZE_OK else {
-        let detail = String(cString: stylize_last_error())
-        let text = detail.isEmpty ? String(cString: stylize_status_string(status)) : detail
-        throw PlugInError(message: "Neural style transfer failed: \(text)")
-    }
+    guard status == STYLIZE_OK else { throw PlugInError(message: errorMessage(status, names: names)) }
 
     // Shadow buffer + merge: GIMP applies the selection mask and records one undo step.
     gimp_image_undo_group_start(image)
@@ -231,25 +284,6 @@ func stylizeDrawable(image: gint32, drawable: gint32, values: StylizeGimpValues)
 
 // MARK: - PDB
 
-let paramDefs: [(GimpPDBArgType, String, String)] = [
-    (GIMP_PDB_INT32, "run-mode", "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1), RUN-WITH-LAST-VALS (2) }"),
-    (GIMP_PDB_IMAGE, "image", "Input image"),
-    (GIMP_PDB_DRAWABLE, "drawable", "Drawable to stylize (only the selection, if there is one)"),
-    (GIMP_PDB_STRING, "style-file", "Style image: a file in any format GIMP opens (ignored when style-drawable is set)"),
-    (GIMP_PDB_INT32, "iterations", "Optimiser steps, >= 1 (default 300)"),
-    (GIMP_PDB_INT32, "size", "Detail size: longest side in px the optimisation runs at, 0 = the layer or selection size (default 512); the result is scaled to the layer"),
-    (GIMP_PDB_FLOAT, "style-weight", "Strength: the style loss weight, >= 0 (default 1e-4)"),
-    (GIMP_PDB_INT32, "preserve-colors", "Keep the layer's colours { NONE (0), LUMINANCE (1), HISTOGRAM (2) }"),
-    (GIMP_PDB_FLOAT, "content-weight", "Content loss weight, >= 0 (default 1)"),
-    (GIMP_PDB_INT32, "seed", "Random seed (default 0)"),
-    (GIMP_PDB_INT32, "style-drawable", "ID of an open drawable to use as the style instead of style-file, or -1"),
-    (GIMP_PDB_FLOAT, "style-scale", "Style image size relative to the detail size, > 0 and <= 8: smaller gives finer strokes (default 1)"),
-    (GIMP_PDB_INT32, "scales", "Coarse-to-fine levels, 1 to 8: 1 optimises at the detail size only (default 3)"),
-    (GIMP_PDB_STRING, "style2-file", "A second style image mixed with the first, or \"\" for none"),
-    (GIMP_PDB_FLOAT, "style-blend", "Weight of the first style against style2-file, 0 to 1 (default 0.5)"),
-    (GIMP_PDB_INT32, "max-memory", "Working-memory budget in MiB; larger images are processed in tiles; 0 = no budget (default 0)"),
-]
-
 let blurb = "Repaint the layer in the style of another image (neural style transfer)"
 let help = """
 Stylizes the active layer after a style image with the neural algorithm of \
@@ -266,7 +300,7 @@ Script-Fu: (plug-in-stylize RUN-NONINTERACTIVE image drawable "style.jpg" 300 51
 func cString(_ s: String) -> UnsafeMutablePointer<gchar> { strdup(s)! }
 
 func query() {
-    let defs = paramDefs.map { GimpParamDef(type: $0.0, name: cString($0.1), description: cString($0.2)) }
+    let defs = parameterDefinitions().map { GimpParamDef(type: $0.0, name: cString($0.1), description: cString($0.2)) }
     gimp_install_procedure(procName, blurb, help, "Stylize authors", "Stylize authors", "2025",
                            "Neural Style _Transfer...", "RGB*, GRAY*", GIMP_PLUGIN,
                            gint(defs.count), 0, defs, nil)
@@ -286,7 +320,6 @@ func run(_ name: UnsafePointer<gchar>?, _ nparams: gint, _ params: UnsafePointer
         let runMode = GimpRunMode(rawValue: UInt32(bitPattern: params[0].data.d_int32))
         let image = params[1].data.d_image
         let drawable = params[2].data.d_drawable
-        gegl_init(nil, nil)
 
         var values = StylizeGimpValues()
         valuesDefault(&values)
@@ -341,5 +374,10 @@ func run(_ name: UnsafePointer<gchar>?, _ nparams: gint, _ params: UnsafePointer
     returnVals?.pointee = returnValues
 }
 
-var info = GimpPlugInInfo(init_proc: nil, quit_proc: nil, query_proc: query, run_proc: run)
-exit(gimp_main(&info, CommandLine.argc, CommandLine.unsafeArgv))
+@main
+enum PlugIn {
+    static func main() {
+        var info = GimpPlugInInfo(init_proc: nil, quit_proc: nil, query_proc: query, run_proc: run)
+        exit(gimp_main(&info, CommandLine.argc, CommandLine.unsafeArgv))
+    }
+}

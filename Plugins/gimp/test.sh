@@ -60,6 +60,27 @@ if [ "$(readlink -f "$resolved")" = "$(readlink -f "$LIBDIR/libstylize.so.1")" ]
    && ! ldd "$BIN" | grep -qE 'libswift|not found'; then pass "links $resolved, no engine copy, no toolchain runtime"
 else fail "linking" "libstylize resolves to '$resolved'; see ldd $BIN"; fi
 
+# The option table as the library reports it: the reference for the PDB
+# descriptions and the dialog's ranges (one line per GIMP parameter:
+# name, label, help, minimum, maximum, default).
+cat >"$WORK/table.c" <<'EOF'
+#include <stdio.h>
+#include <stylize.h>
+int main(void) {
+    for (int i = 0; i < stylize_option_count(); i++) {
+        const stylize_option_info *o = stylize_option_at(i);
+        if (o->gimp)
+            printf("%s\t%s\t%s\t%.17g\t%.17g\t%.17g\n", o->gimp, o->label, o->help,
+                   o->minimum, o->maximum, o->default_value);
+    }
+    return 0;
+}
+EOF
+if cc "$WORK/table.c" -I"$PREFIX/include" -L"$LIBDIR" -lstylize -Wl,-rpath,"$LIBDIR" -o "$WORK/table" \
+   && "$WORK/table" >"$WORK/table.tsv" && [ -s "$WORK/table.tsv" ]; then :
+else fail "option table" "could not list the library's option table"; fi
+label() { awk -F'\t' -v n="$1" '$1 == n { print $2 }' "$WORK/table.tsv"; }  # a parameter's dialog label
+
 # gimp-console with Script-Fu batch commands; (gimp-quit 0) in its own -b.
 gimp_batch() { # LOGNAME SCHEME...
     local log="$1"; shift
@@ -77,21 +98,43 @@ save() { echo "(gimp-file-save RUN-NONINTERACTIVE img drw \"$WORK/$1\" \"$1\")";
 # --- headless: several cases in one GIMP session (start-up takes seconds) ---
 gimp_batch headless \
     "(let* ((info (gimp-procedural-db-proc-info \"plug-in-stylize\"))) (gimp-message (string-append \"PROC-BLURB \" (car info) \" NPARAMS \" (number->string (nth 6 info)))))" \
+    "(do ((i 0 (+ i 1))) ((= i 16)) (let* ((a (gimp-procedural-db-proc-arg \"plug-in-stylize\" i))) (gimp-message (string-append \"PDB-ARG \" (number->string i) \" \" (cadr a) \" \" (caddr a)))))" \
     "(let* ($load) $P $(save out_rgb.png))" \
     "(let* ($load) (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 16 16 24 24) $P $(save out_sel.png))" \
     "(let* ($load) (gimp-layer-add-alpha drw) (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 0 0 24 64) (gimp-drawable-edit-clear drw) (gimp-selection-none img) $(save in_alpha.png) $P $(save out_alpha.png))" \
-    "(let* ($load) (gimp-image-convert-grayscale img) (gimp-image-convert-precision img PRECISION-U16-GAMMA) $(save in_grey16.png) $P $(save out_grey16.png))" \
+    "(let* ($load) (gimp-image-convert-grayscale img) (gimp-image-convert-precision img PRECISION-U16-GAMMA) $(save in_grey16.png) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 20 64 1e-4 0 1.0 0 -1 1.0 3 \"\" 0.5 0) $(save out_grey16.png))" \
     "(let* ($load) (gimp-image-select-ellipse img CHANNEL-OP-REPLACE 12 12 40 40) (gimp-selection-feather img 6) $P $(save out_ellipse.png))" \
     "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 5 64 1e-4 1 1.0 0 -1 1.0 3 \"\" 0.5 0) $(save out_luminance.png))" \
     "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 5 64 1e-4 0 1.0 0 -1 0.5 1 \"\" 0.5 0) $(save out_scale.png))" \
     "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 5 64 1e-4 0 1.0 0 -1 1.0 3 \"$STYLE2\" 1.0 0) $(save out_blend1.png))" \
     "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 5 64 1e-4 0 1.0 0 -1 1.0 3 \"$STYLE2\" 0.5 0) $(save out_blend5.png))" \
+    "(let* ((s (car (gimp-file-load RUN-NONINTERACTIVE \"$STYLE\" \"$STYLE\")))) (gimp-xcf-save 0 s (car (gimp-image-get-active-drawable s)) \"$WORK/style.xcf\" \"style.xcf\"))" \
+    "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$WORK/style.xcf\" 5 64 1e-4 0 1.0 0 -1 1.0 3 \"\" 0.5 0) $(save out_xcf.png))" \
     "(let* ($load) (plug-in-stylize RUN-WITH-LAST-VALS img drw \"\" 0 0 0 0 0 0 0 0 0 \"\" 0 0) $(save out_last.png))" \
     "(let* ($load (top (car (gimp-layer-new img 64 64 RGBA-IMAGE \"top\" 100 LAYER-MODE-NORMAL)))) (gimp-image-insert-layer img top 0 0) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 5 64 1e-4 0 1.0 0 -1 1.0 3 \"\" 0.5 0) (gimp-image-remove-layer img top) $(save out_lower.png))"
 H="$WORK/headless"
 
 if grep -q "PROC-BLURB .*style transfer.* NPARAMS 16" "$H.out" "$H.err"; then pass "procedure registered (blurb, 16 parameters)"
 else fail "procedure registered" "no PDB entry; see $H.err"; fi
+
+# The 16 positional parameters keep their order (Script-Fu callers), and the
+# descriptions of those the table has carry its label, help, range and default.
+order="$(grep -ho 'PDB-ARG [0-9]* [a-z0-9-]*' "$H.out" "$H.err" | awk '{ printf "%s ", $3 }')"
+expected="run-mode image drawable style-file iterations size style-weight preserve-colors content-weight seed style-drawable style-scale scales style2-file style-blend max-memory "
+[ "$order" = "$expected" ] && pass "16 PDB parameters in their order" || fail "PDB parameter order" "got '$order'"
+pdb_desc() { grep -h "PDB-ARG [0-9]* $1 " "$H.out" "$H.err" | head -1 | sed "s/.*PDB-ARG [0-9]* $1 //"; }
+missing=""
+for name in iterations size style-weight preserve-colors content-weight seed style-scale scales; do
+    want="$(awk -F'\t' -v n="$name" '$1 == n { print $2 ": " $3 }' "$WORK/table.tsv")"
+    desc="$(pdb_desc "$name")"
+    [ -n "$want" ] && [ "${desc#"$want"}" != "$desc" ] || missing="$missing $name"
+done
+# Budget in MiB: the table's byte range divided by 1 MiB; the share: the table's label.
+mem_range="$(awk -F'\t' '$1 == "max-memory" { printf "%d to %d MiB", $4 / 1048576, $5 / 1048576 }' "$WORK/table.tsv")"
+case "$(pdb_desc max-memory)" in "$(label max-memory) in MiB: "*"$mem_range"*) ;; *) missing="$missing max-memory";; esac
+case "$(pdb_desc style-blend)" in "$(label style-blend): "*) ;; *) missing="$missing style-blend";; esac
+[ -z "$missing" ] && pass "PDB descriptions carry the table's label, help, range and default" \
+    || fail "PDB descriptions" "not from the table:$missing (see $H.err)"
 
 check_differs() { # NAME OUT IN
     if [ ! -s "$WORK/$2" ]; then fail "$1" "no $2 written (see $H.err)"; return 1; fi
@@ -106,6 +149,10 @@ if [ -s "$WORK/out_blend1.png" ] && [ -s "$WORK/out_blend5.png" ] \
     && [ "$(diff_pixels "$WORK/out_rgb.png" "$WORK/out_blend5.png" | sed 's/\..*//')" -gt 1000 ] 2>/dev/null; then
     pass "second style: blend 1 equals one style, blend 0.5 differs"
 else fail "second style" "out_blend1/out_blend5 missing or wrong (see $H.err)"; fi
+# A style file libvips cannot read (.xcf) goes through GIMP's loader: same pixels, same result.
+if [ -s "$WORK/out_xcf.png" ] && [ "$(diff_pixels "$WORK/out_rgb.png" "$WORK/out_xcf.png")" = 0 ]; then
+    pass "an .xcf style (GIMP's loader) gives the result of the same style as PNG (libvips)"
+else fail "xcf style" "out_xcf.png missing or not equal to out_rgb.png (see $H.err)"; fi
 # Style scale 0.5 with one scale: another result than the default run.
 if [ -s "$WORK/out_scale.png" ] && [ "$(diff_pixels "$WORK/out_rgb.png" "$WORK/out_scale.png" | sed 's/\..*//')" -gt 1000 ] 2>/dev/null; then
     pass "style-scale 0.5 and scales 1 change the result"
@@ -162,6 +209,7 @@ if [ -s "$WORK/out_alpha.png" ] && [ -s "$WORK/in_alpha.png" ]; then
     else fail "alpha" "alpha differs in $a_n px (channel '$has', input alpha mean $mean), $rgb_n px changed"; fi
 else fail "alpha" "no out_alpha.png written (see $H.err)"; fi
 
+# (The grey run takes 20 steps: 5 move too few grey levels of this image to count.)
 if check_differs "grey 16-bit output differs from input" out_grey16.png "$WORK/in_grey16.png"; then
     depth="$(identify -format '%[channels] %z' "$WORK/out_grey16.png")"
     case "$depth" in gray*16) pass "grey 16-bit stays grey 16-bit ($depth)";; *) fail "grey 16-bit format" "output is '$depth'";; esac
@@ -169,28 +217,113 @@ fi
 check_differs "RUN-WITH-LAST-VALS reuses the last settings" out_last.png "$CONTENT"
 check_differs "a lower layer of a two-layer image" out_lower.png "$CONTENT"
 
-# --- errors: a missing style file and a file that is not an image ---
+# --- errors: each bad call fails with one message in the dialog's words ---
+# Option errors name the option's dialog label (from the library's table)
+# and the library's problem text; the plug-in itself checks no value.
 echo "not an image" >"$WORK/not-an-image.jpg"
+python3 - "$WORK/tall.png" <<'EOF'  # 1x20000 grey, refused by the image rule (ImageMagick's policy caps sides)
+import struct, sys, zlib
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+rows = b"\x00\x80" * 20000  # filter byte + one grey pixel per row
+png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 20000, 8, 0, 0, 0, 0))
+       + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+open(sys.argv[1], "wb").write(png)
+EOF
+head -c 20000 "$STYLE2" >"$WORK/truncated.jpg"                     # a JPEG cut short
+call() { echo "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw $1))"; }
 gimp_batch errors \
-    "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$WORK/missing.jpg\" 5 64 1e-4 0 1.0 0 -1 1.0 3 \"\" 0.5 0))" \
-    "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$WORK/not-an-image.jpg\" 5 64 1e-4 0 1.0 0 -1 1.0 3 \"\" 0.5 0))" \
-    "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 0 64 1e-4 0 1.0 0 -1 1.0 3 \"\" 0.5 0))" \
-    "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 5 64 1e-4 0 1.0 0 -1 1.0 3 \"\" 0.5 1))"
+    "$(call "\"$WORK/missing.jpg\" 5 64 1e-4 0 1.0 0 -1 1.0 3 \"\" 0.5 0")" \
+    "$(call "\"$WORK/not-an-image.jpg\" 5 64 1e-4 0 1.0 0 -1 1.0 3 \"\" 0.5 0")" \
+    "$(call "\"$STYLE\" 0 64 1e-4 0 1.0 0 -1 1.0 3 \"\" 0.5 0")" \
+    "$(call "\"$STYLE\" 5 64 1e-4 0 1.0 0 -1 1.0 3 \"\" 0.5 1")" \
+    "$(call "\"$STYLE\" 5 64 1e308 0 1.0 0 -1 1.0 3 \"\" 0.5 0")" \
+    "$(call "\"$STYLE\" 5 64 1e-4 0 1.0 0 -1 0.0 3 \"\" 0.5 0")" \
+    "$(call "\"$STYLE\" 5 64 1e-4 7 1.0 0 -1 1.0 3 \"\" 0.5 0")" \
+    "$(call "\"$WORK/tall.png\" 5 64 1e-4 0 1.0 0 -1 1.0 3 \"\" 0.5 0")" \
+    "$(call "\"$WORK/truncated.jpg\" 5 64 1e-4 0 1.0 0 -1 1.0 3 \"\" 0.5 0")"
 E="$WORK/errors.err"
 # Script-Fu reports each as "batch command experienced an execution error:"
 # followed by "Error: Procedure execution of plug-in-stylize failed: MESSAGE".
 n_err="$(grep -c "batch command experienced an execution error" "$E")"
-[ "$n_err" = 4 ] && pass "four bad calls, four execution errors" || fail "execution errors" "$n_err of 4 (see $E)"
-if grep -q "plug-in-stylize failed: Style image '.*missing.jpg' does not exist" "$E"; then pass "bad style path: execution error naming the file"
-else fail "bad style path" "no execution error naming missing.jpg on stderr (see $E)"; fi
-if grep -q "plug-in-stylize failed: Could not open style image '.*not-an-image.jpg'" "$E"; then pass "non-image style file: execution error"
-else fail "non-image style file" "no execution error naming not-an-image.jpg (see $E)"; fi
-if grep -q "plug-in-stylize failed: iterations must be at least 1" "$E"; then pass "iterations 0: execution error"
-else fail "iterations 0" "no execution error about iterations (see $E)"; fi
-if grep -q "plug-in-stylize failed: .*max memory .* is too small" "$E"; then pass "max-memory 1 MiB: execution error naming the budget"
-else fail "max-memory 1 MiB" "no execution error about the memory budget (see $E)"; fi
+[ "$n_err" = 9 ] && pass "nine bad calls, nine execution errors" || fail "execution errors" "$n_err of 9 (see $E)"
+failed_with() { # NAME REGEX: the plug-in's message matches
+    if grep -qE "plug-in-stylize failed: $2" "$E"; then pass "$1"
+    else fail "$1" "no execution error matching '$2' (see $E)"; fi
+}
+failed_with "bad style path: names the style image" "Style image '.*missing.jpg' does not exist"
+failed_with "non-image style file: execution error" "Style image '.*not-an-image.jpg' could not be opened"
+failed_with "iterations 0: named by its label" "$(label iterations): 0 is out of range \(1 to 1000000"
+failed_with "memory budget 1 MiB: named by its label" "$(label max-memory): 1048576 is out of range"
+failed_with "style weight 1e308: named by its label" "$(label style-weight): 1e\+308 is out of range \(0 to 1000000\)"
+failed_with "style scale 0: named by its label" "$(label style-scale): 0 is out of range \(> 0 and at most 8\)"
+failed_with "preserve colors 7: named by its label" "$(label preserve-colors): 7 is not one of"
+failed_with "1x20000 style: refused by the image rule" "Style image '.*tall.png': 1x20000 pixels is outside what Stylize takes"
+failed_with "truncated JPEG style: an error" "Style image '.*truncated.jpg' could not be read: .*(truncated|Premature end)"
+if grep "plug-in-stylize failed" "$E" | grep -qE "style-file|style-drawable|options->|styles\[|content->"; then
+    fail "messages in the dialog's words" "$(grep "plug-in-stylize failed" "$E" | grep -E "style-file|style-drawable|options->|styles\[" | head -1)"
+else pass "messages in the dialog's words (no parameter or C field names)"; fi
 if grep -qiE "crashed|segmentation|wire read error" "$E"; then fail "no crash on errors" "$(grep -iE 'crashed|segmentation|wire' "$E" | head -1)"
 else pass "no plug-in crash on bad input"; fi
+
+# --- admission before decoding: bombs and a huge layer, timed per plug-in run ---
+# 65-byte PNGs whose headers claim 60000x60000 and 16000x16000 pixels (the
+# signature, IHDR, one empty IDAT, IEND, with correct CRCs).
+python3 - "$WORK" <<'EOF'
+import struct, sys, zlib
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+for side in (60000, 16000):
+    ihdr = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)  # 8-bit RGB
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    open(f"{sys.argv[1]}/bomb{side}.png", "wb").write(png)
+EOF
+# GIMP alone peaks at a few hundred MB, which would hide the plug-in in
+# gimp-console's numbers: a second profile runs the same plug-in under
+# /usr/bin/time (a wrapper script is the plug-in), so each line of
+# plugin-times.log is one plug-in process: wall seconds, peak RSS in KB, argv.
+TIMED="$WORK/profile-timed"
+for d in brushes dynamics fonts gradients palettes patterns tool-presets mypaint-brushes scripts templates plug-ins/stylize; do
+    mkdir -p "$TIMED/$d"
+done
+printf '#!/bin/sh\nexec /usr/bin/time -a -o "%s" -f "%%e %%M %%C" "%s" "$@"\n' "$WORK/plugin-times.log" "$BIN" \
+    >"$TIMED/plug-ins/stylize/stylize"
+chmod 755 "$TIMED/plug-ins/stylize/stylize"
+huge="(big (car (gimp-layer-new img 40000 40000 RGB-IMAGE \"huge\" 100 LAYER-MODE-NORMAL)))"
+timed_batch() { # LOGNAME SCHEME...: gimp-console's own wall time and peak RSS (children included) too
+    local log="$1"; shift
+    local args=()
+    for b in "$@"; do args+=(-b "$b"); done
+    GIMP2_DIRECTORY="$TIMED" /usr/bin/time -o "$WORK/$log.time" -f "%e %M" \
+        timeout 300 gimp-console -i -d -f "${args[@]}" -b '(gimp-quit 0)' >"$WORK/$log.out" 2>"$WORK/$log.err"
+}
+timed_batch gimp-alone "(let* ($load) (gimp-image-delete img))"
+: >"$WORK/plugin-times.log"
+timed_batch bombs \
+    "$(call "\"$WORK/bomb60000.png\" 5 64 1e-4 0 1.0 0 -1 1.0 3 \"\" 0.5 0")" \
+    "$(call "\"$WORK/bomb16000.png\" 5 64 1e-4 0 1.0 0 -1 1.0 3 \"\" 0.5 0")" \
+    "$(call "\"$STYLE\" 5 64 1e-4 0 1.0 0 -1 1.0 3 \"$WORK/bomb16000.png\" 0.5 0")" \
+    "(let* ($load $huge) (gimp-image-insert-layer img big 0 0) (plug-in-stylize RUN-NONINTERACTIVE img big \"$STYLE\" 5 64 1e-4 0 1.0 0 -1 1.0 3 \"\" 0.5 0))"
+B="$WORK/bombs.err"
+for case in "60000x60000 style:Style image '.*bomb60000.png': 60000x60000 pixels is outside" \
+            "16000x16000 style:Style image '.*bomb16000.png': 16000x16000 pixels is outside" \
+            "16000x16000 second style:Second style image '.*bomb16000.png': 16000x16000 pixels is outside" \
+            "40000x40000 layer:Layer 'huge': 40000x40000 pixels is outside"; do
+    if grep -qE "plug-in-stylize failed: ${case#*:}" "$B"; then pass "${case%%:*} refused on its size"
+    else fail "${case%%:*} refused" "no execution error matching '${case#*:}' (see $B)"; fi
+done
+# Safety limits, not speed tests: each refusal under 2 s and 300 MB in the plug-in.
+runs="$(grep -c -- ' -run ' "$WORK/plugin-times.log")"
+slow="$(awk '/ -run / && ($1 >= 2.0 || $2 >= 300000) { print $1 " s " int($2 / 1024) " MB" }' "$WORK/plugin-times.log")"
+worst="$(awk '/ -run / { if ($1 > t) t = $1; if ($2 > m) m = $2 } END { printf "%.2f s, %d MB", t, m / 1024 }' "$WORK/plugin-times.log")"
+if [ "$runs" = 4 ] && [ -z "$slow" ]; then pass "4 refusals, each under 2 s and 300 MB in the plug-in (worst $worst)"
+else fail "refusal cost" "$runs plug-in runs logged; over the limit: ${slow:-none} (see $WORK/plugin-times.log)"; fi
+read -r alone_s alone_kb <"$WORK/gimp-alone.time"; read -r bombs_s bombs_kb <"$WORK/bombs.time"
+note="gimp-console: ${bombs_s} s, $((bombs_kb / 1024)) MB with the 4 refusals; GIMP alone ${alone_s} s, $((alone_kb / 1024)) MB"
+# The whole session, children included and nothing subtracted: far from the
+# 13.5 GB a bomb used to take.
+if awk -v s="$bombs_s" -v k="$bombs_kb" 'BEGIN { exit !(s < 120 && k < 1048576) }'; then pass "$note"
+else fail "gimp-console session" "$note"; fi
 
 # --- GUI: the dialog under Xvfb, with the last values remembered ---
 DISP=":$(( 90 + RANDOM % 400 ))"
@@ -203,7 +336,8 @@ echo 'gtk-enable-tooltips = 0' >"$WORK/gtkrc"
 # First a non-interactive run stores its values; the dialog must show them,
 # and OK (Alt+O) runs with them. A second dialog gets Reset (Alt+R) then OK:
 # the defaults have no style file, so that run must fail asking for one.
-DISPLAY="$DISP" GTK2_RC_FILES="$WORK/gtkrc" timeout 300 gimp-console -i -d -f \
+# The dialog prints its spin buttons' ranges and values ($STYLIZE_GIMP_DIALOG_RANGES).
+DISPLAY="$DISP" GTK2_RC_FILES="$WORK/gtkrc" STYLIZE_GIMP_DIALOG_RANGES=1 timeout 300 gimp-console -i -d -f \
     -b "(let* ($load) $P (plug-in-stylize RUN-INTERACTIVE img drw \"\" 0 0 0 0 0 0 0 0 0 \"\" 0 0) $(save out_gui.png) (plug-in-stylize RUN-INTERACTIVE img drw \"\" 0 0 0 0 0 0 0 0 0 \"\" 0 0) $(save out_reset.png))" \
     -b '(gimp-quit 0)' >"$WORK/gui.out" 2>"$WORK/gui.err" &
 GUI_PID=$!
@@ -253,6 +387,25 @@ if [ -n "$WID" ]; then
         pass "Reset restores the defaults (no style file)"
     else fail "Reset" "the run after Reset did not fail for lack of a style (see $WORK/gui.err)"; fi
 fi
+
+# The dialog's ranges are the table's (the budget in MiB with 0 = none, the
+# first style's share up to 1), and Reset shows the table's defaults.
+if grep -q "^DIALOG-RANGE open" "$WORK/gui.err"; then
+    wrong="$(awk -F'\t' 'FNR == NR { lo[$1] = $4; hi[$1] = $5; def[$1] = $6; next }
+        function same(a, b) { return (a == b) || (a - b < 1e-9 * (b < 0 ? -b : b) && b - a < 1e-9 * (b < 0 ? -b : b)) }
+        $1 == "DIALOG-RANGE" {
+            n = $3; wl = lo[n]; wh = hi[n]; wd = def[n]
+            if (n == "max-memory") { wl = 0; wh = hi[n] / 1048576; wd = 0 }
+            if (n == "style-blend") { wh = 1; wd = 0.5 }
+            if ($2 == "open" && !(same($4, wl) && same($5, wh))) print n " range " $4 ".." $5 " (table " wl ".." wh ")"
+            if ($2 == "reset" && !same($6, wd)) print n " default " $6 " (table " wd ")"
+            seen[$2 " " n] = 1
+        }
+        END { for (n in lo) if (n != "seed" && n != "preserve-colors" && !(("open " n) in seen && ("reset " n) in seen)) print n " not shown" }' \
+        "$WORK/table.tsv" FS=' ' "$WORK/gui.err")"
+    if [ -z "$wrong" ]; then pass "dialog ranges and Reset defaults equal the option table ($(grep -c '^DIALOG-RANGE open' "$WORK/gui.err") entries)"
+    else fail "dialog ranges" "$(echo "$wrong" | tr '\n' ';')"; fi
+else fail "dialog ranges" "the dialog printed no ranges (see $WORK/gui.err)"; fi
 
 [ "$failed" -eq 0 ] || echo "work folder: $WORK"
 echo "$passed passed, $failed failed"

@@ -5,6 +5,7 @@
 #ifndef STYLIZE_GIMP_H
 #define STYLIZE_GIMP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define STYLIZE_GIMP_PROC "plug-in-stylize"
@@ -35,5 +36,21 @@ void stylize_gimp_values_default(StylizeGimpValues *values);
  * (its layers are not offered as styles: they would be the content).
  * Returns 1 on OK, 0 on Cancel or when the dialog is closed. */
 int stylize_gimp_dialog(StylizeGimpValues *values, int32_t image_id);
+
+/* Style files through libvips (style.c). The header: 1 with the size
+ * (orientation applied), 0 when no trusted vips loader takes the file (GIMP's
+ * loaders may), -1 with a message in error. */
+int stylize_gimp_style_header(const char *path, int32_t *width, int32_t *height,
+                              char *error, size_t error_size);
+/* The pixels as 8-bit sRGB, 3 channels, alpha flattened onto white, shrunk
+ * so the longest side is at most max_side (never enlarged); a truncated file
+ * is an error. NULL with a message in error; free with stylize_gimp_style_free. */
+uint8_t *stylize_gimp_style_decode(const char *path, int32_t max_side, int32_t *width, int32_t *height,
+                                   char *error, size_t error_size);
+void stylize_gimp_style_free(uint8_t *pixels);
+
+/* Prints the dialog's ranges when $STYLIZE_GIMP_DIALOG_RANGES is set (the
+ * test compares them with the option table). */
+#define STYLIZE_GIMP_RANGES_ENV "STYLIZE_GIMP_DIALOG_RANGES"
 
 #endif
