@@ -19,9 +19,7 @@ public func cCheckImage(_ width: Int32, _ height: Int32, _ name: UnsafePointer<C
 /// The longest side to decode a `styleWidth` x `styleHeight` style at for a run
 /// with `options` on a `contentWidth` x `contentHeight` content:
 /// `Admission.styleSide` (size x style_scale, size 0 = the content's longest
-/// side; never larger than the style), raised where needed so that the shrunk
-/// style's shorter side stays at least STYLIZE_MIN_SIDE (the image rule applies
-/// to what the host passes in). 0 with the last error set on a bad argument
+/// side; never larger than the style; the shorter side kept at least STYLIZE_MIN_SIDE). 0 with the last error set on a bad argument
 /// (STYLIZE_ERROR_INVALID_OPTION for size or style_scale out of range).
 @_cdecl("stylize_style_side")
 public func cStyleSide(_ options: UnsafePointer<stylize_options>?, _ contentWidth: Int32, _ contentHeight: Int32,
@@ -41,12 +39,8 @@ public func cStyleSide(_ options: UnsafePointer<stylize_options>?, _ contentWidt
             if let problem = OptionTable[key].problem(value) { throw OptionError(key, problem) }
         }
         let style = ImageSize(width: Int(styleWidth), height: Int(styleHeight))
-        let longest = max(style.width, style.height)
-        var s = Admission.styleSide(content: ImageSize(width: Int(contentWidth), height: Int(contentHeight)),
+        let s = Admission.styleSide(content: ImageSize(width: Int(contentWidth), height: Int(contentHeight)),
                                     style: style, options: o)
-        // Shrinking by s / longest rounds the shorter side to this.
-        func shorter(_ s: Int) -> Int { let t = style.size(longestSide: s); return min(t.width, t.height) }
-        while s < longest && shorter(s) < OptionTable.minimumSide { s += 1 }
         side = Int32(clamping: s)
     }
     return status == STYLIZE_OK ? side : 0

@@ -40,11 +40,17 @@ public enum Admission {
 
     /// The longest side a style image is needed at: a run scales it to the
     /// optimisation size times the style scale, so decoding it larger is waste
-    /// (front doors decode styles shrunk to this).
+    /// (front doors decode styles shrunk to this). Never larger than the style,
+    /// and large enough that the shrunk style's shorter side keeps the image
+    /// rule's minimum.
     public static func styleSide(content: ImageSize?, style: ImageSize, options: TransferOptions) -> Int {
         let canvas = content ?? style
         let longest = options.size == 0 ? max(canvas.width, canvas.height) : options.size
-        return min(max(style.width, style.height), max(1, Int((Double(longest) * options.styleScale).rounded())))
+        let own = max(style.width, style.height)
+        var side = min(own, max(1, Int((Double(longest) * options.styleScale).rounded())))
+        func shorter(_ s: Int) -> Int { let t = style.size(longestSide: s); return min(t.width, t.height) }
+        while side < own && shorter(side) < OptionTable.minimumSide { side += 1 }
+        return side
     }
 
     /// Bytes this process can still be given: the smallest of physical memory,
