@@ -295,6 +295,10 @@ expect "a 1x20000 content" "^stylize: in \(.*strip.png\): 1x20000 pixels is outs
     stylize "$T/strip.png" "$STYLE" "$T/never.png"
 expect "a 1x20000 style" "^stylize: style \(.*strip.png\): 1x20000 pixels is outside what Stylize takes" \
     stylize "$CONTENT" "$T/strip.png" "$T/never.png"
+# A truncated file is the loader's business: with fail_on=truncated vips refuses it.
+head -c 20000 "$IMAGES/content_chelsea_cat.jpg" > "$T/truncated.jpg"
+expect "a truncated JPEG loaded with [fail_on=truncated]" "premature end" \
+    stylize "$T/truncated.jpg[fail_on=truncated]" "$STYLE" "$T/never.png" "${FAST[@]}"
 # A style far wider than tall is decoded shrunk without falling under the rule's 16 px.
 vips crop "$IMAGES/content_chelsea_cat.jpg" "$T/wide.png" 0 0 512 40
 if V stylize "$CONTENT" "$T/wide.png" "$T/wide-out.png" "${FAST[@]}" 2>"$T/err" && [ -f "$T/wide-out.png" ]; then
