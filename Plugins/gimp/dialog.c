@@ -7,6 +7,7 @@
  * and the library's validator decides. The sliders cover the useful part.
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,41 @@ table_option(const char *gimp)
     return info;
 }
 
+/* Logarithmic sliders. GIMP's own logarithmic mode shifts the whole scale by
+ * the spin button's lower bound when that is 0 (log(v + 0.1)), which crams
+ * 1e-6..1e-1 into a corner; the table's weights start at 0. So the slider
+ * gets its own adjustment over log(slider range), coupled to the spin
+ * button both ways; a spin value under the slider's range puts it at its end. */
+static void log_spin_changed(GtkAdjustment *spin, GtkAdjustment *slider);
+
+static void
+log_slider_moved(GtkAdjustment *slider, GtkAdjustment *spin)
+{
+    g_signal_handlers_block_by_func(spin, log_spin_changed, slider);
+    gtk_adjustment_set_value(spin, exp(gtk_adjustment_get_value(slider)));
+    g_signal_handlers_unblock_by_func(spin, log_spin_changed, slider);
+}
+
+static void
+log_spin_changed(GtkAdjustment *spin, GtkAdjustment *slider)
+{
+    double v = gtk_adjustment_get_value(spin);
+    g_signal_handlers_block_by_func(slider, log_slider_moved, spin);
+    gtk_adjustment_set_value(slider, v > 0 ? log(v) : gtk_adjustment_get_lower(slider));
+    g_signal_handlers_unblock_by_func(slider, log_slider_moved, spin);
+}
+
+static void
+log_slider(GtkObject *entry, double lower, double upper)
+{
+    GtkAdjustment *spin = GIMP_SCALE_ENTRY_SPINBUTTON_ADJ(entry);
+    double lo = log(lower), hi = log(upper), v = gtk_adjustment_get_value(spin);
+    GtkObject *slider = gtk_adjustment_new(v > 0 ? log(v) : lo, lo, hi, (hi - lo) / 100, (hi - lo) / 10, 0);
+    gtk_range_set_adjustment(GTK_RANGE(GIMP_SCALE_ENTRY_SCALE(entry)), GTK_ADJUSTMENT(slider));
+    g_signal_connect(slider, "value-changed", G_CALLBACK(log_slider_moved), spin);
+    g_signal_connect(spin, "value-changed", G_CALLBACK(log_spin_changed), slider);
+}
+
 /* A scale entry for option `gimp`: the table's label and help; the spin
  * button takes lower..upper (the table's range, in the dialog's unit), the
  * slider slider_lower..slider_upper. */
@@ -157,7 +193,7 @@ option_entry(GtkTable *table, int row, const char *gimp, const char *unit, doubl
                                           FALSE, lower, upper, info->help, NULL);
     g_free(text);
     if (logarithmic)
-        gimp_scale_entry_set_logarithmic(adj, TRUE);
+        log_slider(adj, slider_lower, slider_upper);
     g_object_set_data(G_OBJECT(adj), "stylize-gimp-name", (gpointer) info->gimp);
     return adj;
 }
