@@ -128,7 +128,9 @@ public struct TransferOptions: Sendable {
             guard blend.count == styleCount else {
                 throw OptionError(.styleBlend, "\(blend.count) weights for \(styleCount) style image\(styleCount == 1 ? "" : "s")")
             }
-            for w in blend { try number(.styleBlend, w) }
+            for w in blend where !OptionTable[.styleBlend].admits(w) {
+                throw OptionError(.styleBlend, "weights \(blend.map(format).joined(separator: ", ")): \(OptionTable[.styleBlend].problem(w)!)")
+            }
             guard blend.reduce(0, +) > 0 else { throw OptionError(.styleBlend, "the weights add up to 0") }
         }
         if initialization == .style && styleCount == 0 { throw OptionError(.initialization, "'style' needs a style image") }

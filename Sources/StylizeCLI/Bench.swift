@@ -28,15 +28,28 @@ struct Bench: ParsableCommand {
     @Option(help: "CONTENT,STYLE: instead of timing, run 100 iterations of L-BFGS and of Adam at the first size and print the loss at 0, 25, 50 and 100 with wall time.")
     var convergence: String?
 
+    /// Every size, or a usage error naming the one that is not a size in 16...4096.
+    var sizeList: [Int] {
+        get throws {
+            try sizes.split(separator: ",", omittingEmptySubsequences: false).map { item in
+                guard let n = Int(item.trimmingCharacters(in: .whitespaces)), (16...4096).contains(n) else {
+                    throw ValidationError("--sizes: '\(item)' is not a size in 16...4096")
+                }
+                return n
+            }
+        }
+    }
+
+    func validate() throws {
+        _ = try sizeList
+        guard repeats >= 1 else { throw ValidationError("--repeats: \(repeats) is out of range (1 or more)") }
+        if let threads, threads < 1 { throw ValidationError("--threads: \(threads) is out of range (1 or more)") }
+    }
+
     mutating func run() throws {
         try reportingErrors {
-            let sizeList = sizes.split(separator: ",").compactMap { Int($0) }
-            guard !sizeList.isEmpty, sizeList.allSatisfy({ $0 >= 16 && $0 <= 4096 }) else {
-                throw CLIError("--sizes '\(sizes)' must be a comma list of sizes in 16...4096")
-            }
-            guard repeats >= 1 else { throw CLIError("--repeats \(repeats) must be at least 1") }
+            let sizeList = try self.sizeList
             if let threads {
-                guard threads >= 1 else { throw CLIError("--threads \(threads) must be at least 1") }
                 setEngineThreads(threads)
             }
             let (weights, path, _) = try ModelLocator.load(model)

@@ -81,7 +81,7 @@ fi
 expect_error "output over input"      "overwrite the input" "$T/never" -- "$BIN" "$C" "$S" -o "$C" $FAST
 expect_error "no style image"         "no style image"      "$T/e11.png" -- "$BIN" "$C" -o "$T/e11.png" $FAST
 expect_error "import a non-model"     "not a VGG|malformed|no ONNX graph" "$T/e12.safetensors" -- "$BIN" model import "$T/text.png" -o "$T/e12.safetensors"
-expect_error "bench with 0 threads"   "threads 0 must"       "$T/never" -- "$BIN" bench --sizes 32 --threads 0
+expect_error "bench with 0 threads"   "--threads: 0 is out of range"     "$T/never" -- "$BIN" bench --sizes 32 --threads 0
 [ "$(cat "$C" | sha256sum)" = "$(cat "$IMAGES/tiny_content_64.png" | sha256sum)" ] && ok "inputs unchanged" || bad "inputs unchanged"
 
 # --- the error contract (README): usage errors one line + pointer, exit 2; run failures one line, exit 1 ---
@@ -97,6 +97,13 @@ grep -q "(see 'stylize help transfer')" "$T/stderr" && ok "usage error points to
 expect_exit "negative size is a range error" 2 -- "$BIN" "$C" "$S" -o "$T/u2.png" --size -1
 grep -q "size: -1 is out of range" "$T/stderr" && ok "negative number parsed as a number" || bad "negative number parsed ($(cat "$T/stderr"))"
 expect_exit "missing file: one line, exit 1" 1 -- "$BIN" "$T/nope.jpg" "$S" -o "$T/u3.png" $FAST
+# README's option table is the CLI's own (stylize options --markdown), so its ranges and defaults are the validator's.
+sed -n '/<!-- options-table/,/<!-- end options-table/p' "$HERE/../../README.md" | sed '1d;$d' > "$T/readme-table"
+"$BIN" options --markdown > "$T/cli-table"
+cmp -s "$T/readme-table" "$T/cli-table" && [ -s "$T/cli-table" ] && ok "README's option table is stylize options --markdown" \
+    || bad "README's option table differs from stylize options --markdown: $(diff "$T/readme-table" "$T/cli-table" | head -c 300)"
+expect_exit "bench --sizes 48,abc names abc" 2 -- "$BIN" bench --sizes 48,abc
+grep -q "'abc' is not a size" "$T/stderr" && ok "bench names the bad size" || bad "bench names the bad size ($(cat "$T/stderr"))"
 expect_exit "unknown layer found after loading the model: exit 2" 2 -- "$BIN" "$C" "$S" -o "$T/u4.png" $FAST --style-layers relu9_9
 
 # --- score: the losses of any image, with a run's options ---

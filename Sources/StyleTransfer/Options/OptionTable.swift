@@ -142,8 +142,8 @@ public enum OptionTable {
         spec(.seed, .integer, 0, Double(UInt64.max), "0",
              help: "Seed of the noise; equal inputs and seed give identical output",
              cli: "seed", c: "seed", vips: "seed", gimp: "seed", label: "Random seed"),
-        spec(.styleBlend, .list, 0, 1e6, "",
-             help: "Blend weights of the style images, e.g. 0.7,0.3 (default: equal)",
+        spec(.styleBlend, .list, 0, 1e6, "equal",
+             help: "Blend weights of the style images, e.g. 0.7,0.3",
              cli: "style-blend", aliases: ["style-blend-weights"], c: "style_blend", vips: "style-blend",
              gimp: "style-blend", label: "First style's share"),
         spec(.styleScale, .real, 0, 8, "1", lowerExclusive: true,
@@ -164,7 +164,7 @@ public enum OptionTable {
              cli: "max-memory", c: "max_memory", vips: "max-memory", gimp: "max-memory", label: "Memory budget"),
         spec(.mask, .image, 0, 1, "", help: "Where to stylize: white stylizes, black keeps the content, grey blends",
              cli: "mask", c: "mask", vips: "mask"),
-        spec(.model, .path, 0, 0, "", help: "Model file (safetensors); default $STYLIZE_MODEL, then the installed VGG16",
+        spec(.model, .path, 0, 0, "$STYLIZE_MODEL, then the installed VGG16", help: "Model file (safetensors)",
              cli: "model", c: "model_path", vips: "model"),
     ]
 
