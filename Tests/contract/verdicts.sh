@@ -184,8 +184,11 @@ while IFS=$'\t' read -r id cli field vips gimp label kind value range; do
     door_on cli && CLI_V[$id]="$(cli_verdict "$id" "$cli" "$value" </dev/null)"
     if door_on vips && [ "$vips" != - ]; then VIPS_V[$id]="$(vips_verdict "$id" "$vips" "$value" </dev/null)"; fi
     if door_on gimp && [ "$gimp" != - ]; then
-        # GIMP's INT32 parameters cannot hold a value outside 32 bits.
+        # GIMP's INT32 parameters cannot hold a value outside 32 bits; nor can
+        # the plug-in pass on what stylize_options cannot hold (a seed of -1:
+        # its INT32 seed is read as unsigned bits, -1 is seed 4294967295).
         if [ "$kind" = integer ] && { [ "${#value}" -gt 10 ] || [ "${value#-}" -gt 2147483647 ]; }; then GIMP_V[$id]="n/a"
+        elif [ "${C_V[$id]:-}" = n/a ]; then GIMP_V[$id]="n/a"
         else
             long=short; [ "$kind" = integer ] && [ "$range" = in ] && [ "$value" -gt 1000 ] && [ "$cli" = iterations ] && long=long
             printf '%s\t%s\t%s\t%s\n' "$id" "$gimp" "$value" "$long" >>"$V/gimp-cases.tsv"
