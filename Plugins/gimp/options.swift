@@ -108,15 +108,14 @@ func libraryOptions(_ values: StylizeGimpValues) -> stylize_options {
 }
 
 /// The longest side the run uses a style at, to decode it no larger: the
-/// detail size (0 = the layer's longest side) times the style scale, never
-/// more than the style's own side (the engine's Admission.styleSide; the C
-/// ABI has no stylize_style_side yet). It is raised so that the shrunk
-/// style's short side stays at least STYLIZE_MIN_SIDE, which its header passed.
-func styleSide(content: (Int32, Int32), style: (Int32, Int32), options: stylize_options) -> Int32 {
-    let longest = options.size == 0 ? Double(max(content.0, content.1)) : Double(options.size)
-    let own = Double(max(style.0, style.1)), short = Double(min(style.0, style.1))
-    let rule = (Double(STYLIZE_MIN_SIDE) * own / short).rounded(.up)
-    return Int32(min(own, max(1, (longest * options.style_scale).rounded(), rule)))
+/// library's rule (stylize_style_side: detail size, 0 = the layer's longest
+/// side, times style scale, never more than the style's own side, and the
+/// shrunk style's shorter side kept at least STYLIZE_MIN_SIDE).
+func styleSide(content: (Int32, Int32), style: (Int32, Int32), options: stylize_options) throws -> Int32 {
+    var options = options
+    let side = stylize_style_side(&options, content.0, content.1, style.0, style.1)
+    guard side > 0 else { throw PlugInError(message: String(cString: stylize_last_error())) }
+    return side
 }
 
 // MARK: - Errors in the dialog's words

@@ -242,7 +242,7 @@ func stylizeDrawable(image: gint32, drawable: gint32, values: StylizeGimpValues)
     // 3. Pixels: styles only as large as the run uses them, then the layer.
     gegl_init(nil, nil)  // babl's start-up alone peaks at some 350 MB: only for admitted runs
     let decoded = try styles.map {
-        try $0.decode(maxSide: styleSide(content: (w, h), style: ($0.width, $0.height), options: options))
+        try $0.decode(maxSide: try styleSide(content: (w, h), style: ($0.width, $0.height), options: options))
     }
     let format = hasAlpha ? "R'G'B'A u8" : "R'G'B' u8"
     let content = Pixels(drawable: drawable, rect: rect, format: format, channels: channels)
