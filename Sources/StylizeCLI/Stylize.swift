@@ -78,16 +78,11 @@ struct Transfer: ParsableCommand {
     @Option(name: [.customLong("style"), .customLong("style-image")], help: "Another style image (repeatable; a comma list is split).")
     var extraStyles: [String] = []
 
-    @Option(name: .table(.styleBlend), help: .table(.styleBlend)) var styleBlend: String?
-    @Option(name: .table(.styleScale), parsing: .unconditional, help: .table(.styleScale)) var styleScale: Double?
+    @OptionGroup var loss: LossOptions
     @Option(name: .table(.preserveColors), help: .table(.preserveColors)) var preserveColors: String?
     @Option(name: .customLong("original-colors"), help: "jcjohnson/neural-style's spelling: 1 = --preserve-colors luminance, 0 = none.")
     var originalColors: Int?
     @Option(name: .table(.mask), help: .table(.mask)) var mask: String?
-    @Option(name: .table(.contentWeight), parsing: .unconditional, help: .table(.contentWeight)) var contentWeight: Double?
-    @Option(name: .table(.styleWeight), parsing: .unconditional, help: .table(.styleWeight)) var styleWeight: Double?
-    @Option(name: .table(.contentLayers), help: .table(.contentLayers)) var contentLayers: String?
-    @Option(name: .table(.styleLayers), help: .table(.styleLayers)) var styleLayers: String?
     @Option(name: .table(.initialization), help: ArgumentHelp(OptionTable[.initialization].fullHelp + "; 'random' = noise, 'image' = --init-image"))
     var initialization: String?
     @Option(name: .table(.initImage), help: .table(.initImage)) var initImage: String?
@@ -102,9 +97,7 @@ struct Transfer: ParsableCommand {
     /// layer names, which need the model).
     func transferOptions() throws -> TransferOptions {
         var o = try common.transferOptions()
-        if let contentWeight { o.contentWeight = contentWeight }
-        if let styleWeight { o.styleWeight = styleWeight }
-        if let styleScale { o.styleScale = styleScale }
+        try loss.apply(to: &o)
         if let originalColors {
             guard originalColors == 0 || originalColors == 1 else {
                 throw OptionError(.preserveColors, "--original-colors takes 0 or 1, not \(originalColors)")
@@ -114,8 +107,6 @@ struct Transfer: ParsableCommand {
         if let preserveColors {
             o.preserveColors = [.none, .luminance, .histogram][try OptionTable.choiceIndex(.preserveColors, preserveColors)]
         }
-        if let contentLayers { o.contentLayers = try LayerWeight.parseList(contentLayers, key: .contentLayers) }
-        if let styleLayers { o.styleLayers = try LayerWeight.parseList(styleLayers, key: .styleLayers) }
         switch initialization?.lowercased() {
         case nil: break
         case "random": o.initialization = .noise
@@ -123,7 +114,6 @@ struct Transfer: ParsableCommand {
             guard initImage != nil else { throw OptionError(.initialization, "'image' needs --init-image FILE") }
         case let name?: o.initialization = [.content, .noise, .style][try OptionTable.choiceIndex(.initialization, name)]
         }
-        if let styleBlend { o.styleBlend = try OptionTable.numbers(.styleBlend, styleBlend) }
         try o.validate(styleCount: stylePaths.count)
         return o
     }

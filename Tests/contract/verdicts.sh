@@ -143,7 +143,7 @@ EOF
         >"$V/gimp.out" 2>"$V/gimp.err" &
     local pid=$! started=""
     while kill -0 "$pid" 2>/dev/null; do
-        if [ -n "$long_id" ] && [ -z "$started" ] && grep -q "CT-START $long_id\$" "$V/gimp.err"; then started=$SECONDS; fi
+        if [ -n "$long_id" ] && [ -z "$started" ] && grep -q "CT-START $long_id\$" "$V/gimp.err" 2>/dev/null; then started=$SECONDS; fi
         if [ -n "$started" ] && [ $((SECONDS - started)) -ge "$LONG" ]; then
             grep -q "CT-END $long_id " "$V/gimp.err" || echo "$long_id" >"$V/gimp-running"
             kill -TERM -- "-$pid" 2>/dev/null; break

@@ -180,13 +180,15 @@ extension StyleTransfer {
                 stylePhase = pass(crop + m, crop + m, forwardOnly: true)
             }
             let styleBase = base  // the style targets are computed before the tile accumulators exist
-            var optimisation = pass(w, h, forwardOnly: false) + MemoryModel.optimizerBytes(options, pixels: pixels)
+            // P x and Pᵀ g (Margin.swift) beside the pass at each evaluation.
+            let mirrored = { (p: Int) in 2 * 3 * p * f }
+            var optimisation = pass(w, h, forwardOnly: false) + mirrored(pixels) + MemoryModel.optimizerBytes(options, pixels: pixels)
             var tile: Int?
             if base + optimisation > budget {
                 base += 4 * pixels * f  // the blend accumulators
                 func tileBytes(_ t: Int) -> Int {
                     let tw = min(t, w), th = min(t, h)
-                    return pass(tw, th, forwardOnly: false) + MemoryModel.optimizerBytes(options, pixels: tw * th)
+                    return pass(tw, th, forwardOnly: false) + mirrored(tw * th) + MemoryModel.optimizerBytes(options, pixels: tw * th)
                         + 9 * tw * th * f  // tile crops of x, content, mask
                 }
                 guard let t = stride(from: max(w, h) / 16 * 16, through: 64, by: -16).first(where: {
