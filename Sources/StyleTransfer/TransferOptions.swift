@@ -138,7 +138,10 @@ public struct TransferOptions: Sendable {
             guard !levels.isEmpty, levels.count <= 8 else { throw OptionError(.scaleIterations, "give 1 to 8 counts, not \(levels.count)") }
             for n in levels { try number(.scaleIterations, Double(n)) }
         }
-        if let maxMemory { try number(.maxMemory, Double(maxMemory)) }
+        if let maxMemory, !OptionTable[.maxMemory].admits(Double(maxMemory)) {
+            let spec = OptionTable[.maxMemory]
+            throw OptionError(.maxMemory, "\(formatBytes(maxMemory)) is out of range (\(formatBytes(Int(spec.minimum))) or more)")
+        }
         if let mask, !(mask.width >= 1 && mask.height >= 1 && mask.values.allSatisfy({ $0.isFinite && $0 >= 0 && $0 <= 1 })) {
             throw OptionError(.mask, "values must be in 0...1")
         }

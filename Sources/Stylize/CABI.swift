@@ -148,6 +148,7 @@ struct Request {
         rawOptions = try Marshal.readOptions(options)
         self.options = try Marshal.transferOptions(rawOptions, styleCount: Int(styleCount), content: self.content,
                                                    pixelsRequired: pixelsRequired)
+        try self.options.validate(styleCount: Int(styleCount))  // ranges now; layer names once the model is open
     }
 
     /// The engine's admission: options, the image rule and the memory plan

@@ -26,7 +26,7 @@ struct OptimizationOptions: ParsableArguments {
     @Option(name: .table(.optimizer), help: .table(.optimizer)) var optimizer: String?
     @Option(name: .table(.learningRate), parsing: .unconditional, help: .table(.learningRate)) var learningRate: Double?
     @Option(name: .table(.pooling), help: .table(.pooling)) var pooling: String?
-    @Option(name: .table(.seed), help: .table(.seed)) var seed: UInt64?
+    @Option(name: .table(.seed), parsing: .unconditional, help: .table(.seed)) var seed: UInt64?
     @Option(name: .table(.tvWeight), parsing: .unconditional, help: .table(.tvWeight)) var tvWeight: Double?
     @Option(name: .table(.scales), parsing: .unconditional, help: .table(.scales)) var scales: Int?
     @Option(name: .table(.scaleIterations), help: .table(.scaleIterations)) var scaleIterations: String?
@@ -114,8 +114,12 @@ func runAndSave(content: String?, styles: [String], others: [String] = [], optio
                 configure: (inout TransferOptions, _ load: (String) throws -> ImageFile) throws -> Void = { _, _ in }) throws {
     let inputs = [content].compactMap { $0 } + styles + others + [common.model].compactMap { $0 }
     try checkWrittenPaths(common.writtenPaths(total: options.iterations), inputs: inputs)
+    // The image rule on every header before the model is read or anything decoded.
     let contentSize = try content.map(ImageFile.header)
     let styleSizes = try styles.map(ImageFile.header)
+    for (path, size) in zip([content].compactMap { $0 } + styles, [contentSize].compactMap { $0 } + styleSizes) {
+        try Admission.check(size, name: path)
+    }
     for path in others { try Admission.check(try ImageFile.header(path), name: path) }
 
     let engine = StyleTransfer(weights: try ModelLocator.load(common.model).0)  // the engine keeps its own layouts
@@ -186,7 +190,12 @@ func checkWrittenPaths(_ written: [String], inputs: [String], image: Bool = true
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw CLIError("\(path): folder \(dir) does not exist")
         }
-        guard FileManager.default.isWritableFile(atPath: dir) else { throw CLIError("\(path): folder \(dir) is not writable") }
+        // Create and remove a file there: as root, access() says yes even where nothing can be made (/proc).
+        let probe = dir + "/.stylize-probe-\(getpid())"
+        let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw CLIError("\(path): cannot write in folder \(dir) (\(String(cString: strerror(errno))))") }
+        close(fd)
+        unlink(probe)
         if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), isDirectory.boolValue {
             throw CLIError("\(path): is a folder")
         }

@@ -9,7 +9,7 @@ struct Stylize: ParsableCommand {
         abstract: "Neural style transfer (Gatys, Ecker and Bethge) on the CPU.",
         discussion: "Run `stylize CONTENT STYLE -o OUT.png`; see `stylize help <subcommand>`.",
         version: "1.0.0",
-        subcommands: [Transfer.self, Reconstruct.self, Texture.self, Score.self, ModelCommand.self, Bench.self, Study.self],
+        subcommands: [Transfer.self, Reconstruct.self, Texture.self, Score.self, OptionsCommand.self, ModelCommand.self, Bench.self, Study.self],
         defaultSubcommand: Transfer.self
     )
 }

@@ -409,7 +409,7 @@ int main(void) {
     double neg[1] = { -1 }, nan1[1] = { NAN }, zero[1] = { 0 };
     OPTION_CASE("scales", o.scales = 0);
     OPTION_CASE("scales", o.scales = 9);
-    OPTION_CASE("options->max_memory: 1000 is out of range", o.max_memory = 1000);
+    OPTION_CASE("options->max_memory: 1000 bytes is out of range (64 MiB or more)", o.max_memory = 1000);
     static uint8_t one_row_mask[W];
     OPTION_CASE("mask_stride", (o.mask = one_row_mask, o.mask_stride = W - 1));
     OPTION_CASE("style_blend", o.style_blend = neg);

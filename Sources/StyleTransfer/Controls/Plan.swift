@@ -28,6 +28,7 @@ public struct TransferPlan: Sendable, CustomStringConvertible {
 public func formatBytes(_ bytes: Int) -> String {
     let b = Double(bytes)
     if b >= 1_073_741_824 { return String(format: "%.2f GiB", b / 1_073_741_824) }
+    if b < 1_048_576 { return "\(bytes) bytes" }
     return String(format: "%.0f MiB", b / 1_048_576)
 }
 
@@ -146,8 +147,9 @@ extension StyleTransfer {
         let f = MemoryModel.float
         let inputs = ([content].compactMap { $0 } + styles).reduce(0) { $0 + 3 * $1.pixels * f }
             + (options.mask?.values.count ?? 0) * f
-            // Decoding (interleaved RGBA floats) and the result: resampled, clamped, written back.
-            + (content?.pixels ?? 0) * (4 + 3 + 3 + 4) * f
+            // The result at the content's size: resampled, interleaved for writing, and its 8-bit copy.
+            // (The decoded content is the planar copy counted above; the decoder's buffer is gone by then.)
+            + (content?.pixels ?? 0) * 7 * f
         let fixed = inputs + MemoryModel.modelBytes(network, depth: layers.depth) + MemoryModel.fixedBytes
         func pass(_ w: Int, _ h: Int, forwardOnly: Bool) -> Int {
             MemoryModel.passBytes(network, height: h, width: w, depth: layers.depth, convs: layers.convs,
