@@ -88,6 +88,24 @@ vips_verdict() {
     else echo "rc$rc"; fi
 }
 
+# pyvips_verdict ID NAME VALUE: the same through pyvips with a real float (the auto-loaded module).
+pyvips_verdict() {
+    local id="$1" name="$2" value="$3"
+    [ ${#VIPS_PLUGIN[@]} = 0 ] || { echo n/a; return; }  # pyvips sees only the auto-loaded module
+    /usr/bin/python3 - "$CONTENT" "$STYLE" "$V/pyvips-$id.png" "$name" "$value" >"$V/pyvips-$id.err" 2>&1 <<'PY'
+import sys, pyvips
+content, style, out, name, value = sys.argv[1:]
+args = {"iterations": 1, "size": 32, name.replace("-", "_"): float(value)}
+try:
+    pyvips.Image.new_from_file(content).stylize(pyvips.Image.new_from_file(style), **args).write_to_file(out)
+    print("ok")
+except pyvips.Error as e:
+    text = str(e)
+    print("option" if f"{name}:" in text else "memory" if "needs about" in text else "error: " + text.replace("\n", " ")[:80])
+PY
+    tail -n 1 "$V/pyvips-$id.err"
+}
+
 # --- GIMP: one batch, the long-running cases last ----------------------------------
 gimp_batch() {
     local plugin="${GIMP_PLUGIN_DIR:-$PREFIX/lib/gimp/2.0/plug-ins/stylize}/stylize"
@@ -182,7 +200,14 @@ while IFS=$'\t' read -r id cli field vips gimp label kind value range; do
         case "$line" in ok|n/a|memory:*) C_V[$id]="${line%%:*}";; "option $field:"*) C_V[$id]=option;; *) C_V[$id]="?${line:0:30}";; esac
     fi
     door_on cli && CLI_V[$id]="$(cli_verdict "$id" "$cli" "$value" </dev/null)"
-    if door_on vips && [ "$vips" != - ]; then VIPS_V[$id]="$(vips_verdict "$id" "$vips" "$value" </dev/null)"; fi
+    if door_on vips && [ "$vips" != - ]; then
+        # vips' own command-line parser wraps a guint64 (-1 becomes 2^64-1), like C cannot hold it: n/a.
+        # It also cannot spell NaN or infinity (it fails before the operation runs), so those go through
+        # pyvips, which passes the float itself.
+        if [ "${C_V[$id]:-}" = n/a ]; then VIPS_V[$id]="n/a"
+        elif [ "$value" = nan ] || [ "$value" = inf ]; then VIPS_V[$id]="$(pyvips_verdict "$id" "$vips" "$value" </dev/null)"
+        else VIPS_V[$id]="$(vips_verdict "$id" "$vips" "$value" </dev/null)"; fi
+    fi
     if door_on gimp && [ "$gimp" != - ]; then
         # GIMP's INT32 parameters cannot hold a value outside 32 bits; nor can
         # the plug-in pass on what stylize_options cannot hold (a seed of -1:
