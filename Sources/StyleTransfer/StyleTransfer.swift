@@ -39,12 +39,11 @@ public final class StyleTransfer: @unchecked Sendable {
 
         let total = plan.levels.reduce(0) { $0 + $1.iterations }
         let start = Date()
-        var x: [Float] = []
+        var x: [Float] = []  // the level's picture, w x h; the margin is always its mirror (Margin.swift)
         var last = LossTerms()
         var iteration = 0, evaluations = 0
-        var (w, h) = (0, 0)  // the level's picture; x is (w + 2m) x (h + 2m) with its reflected margin
+        var (w, h) = (0, 0)
         let m = Margin.width
-        func picture() -> [Float] { Margin.cropped(x, channels: 3, width: w, height: h, margin: m) }
         func report(_ losses: LossTerms, evaluationsNow: Int) throws {
             last = losses
             // The backstop behind the option ranges: a non-finite loss means the image is garbage.
@@ -54,39 +53,37 @@ public final class StyleTransfer: @unchecked Sendable {
             }
             let p = TransferProgress(iteration: iteration, total: total, losses: losses,
                                      elapsed: Date().timeIntervalSince(start), evaluations: evaluationsNow,
-                                     image: Image(width: w, height: h, pixels: picture()))
+                                     image: Image(width: w, height: h, pixels: x))
             if let progress, !progress(p) { throw TransferError.cancelled }
         }
         for (k, level) in plan.levels.enumerated() {
-            let pictureContent = seenContent?.resized(width: level.width, height: level.height)
-            let start = k == 0
-                ? initialPixels(initialization, width: level.width, height: level.height, content: pictureContent,
+            let levelContent = seenContent?.resized(width: level.width, height: level.height)
+            x = k == 0
+                ? initialPixels(initialization, width: level.width, height: level.height, content: levelContent,
                                 styles: seenStyles, seed: options.seed)
-                : Image(width: w, height: h, pixels: picture()).resized(width: level.width, height: level.height).pixels
+                : Image(width: w, height: h, pixels: x).resized(width: level.width, height: level.height).pixels
             (w, h) = (level.width, level.height)
-            // Each level optimises its picture inside a fresh reflected margin (Margin.swift).
-            x = Margin.padded(start, channels: 3, width: w, height: h, margin: m)
-            let levelContent = pictureContent?.reflectPadded(m)
-            let (cw, ch) = (w + 2 * m, h + 2 * m)
             let scaledStyles = seenStyles.map { style -> Image in
                 let s = style.size(longestSide: max(1, Int((Double(max(w, h)) * options.styleScale).rounded())))
                 return style.resized(width: s.width, height: s.height)
             }
             let targets = Self.styleTargets(network: network, styles: scaledStyles, options: options, layers: layers,
                                             crop: level.styleCrop)
-            let mask = options.mask?.resized(width: w, height: h).reflectPadded(m)
+            let mask = options.mask?.resized(width: w, height: h)
             if let tile = level.tile {
                 if k == 0 { try report(LossTerms(), evaluationsNow: 0) }
                 let levelStart = iteration
-                try optimiseTiled(&x, width: cw, height: ch, content: levelContent, targets: targets, mask: mask,
+                try optimiseTiled(&x, width: w, height: h, margin: m, content: levelContent, targets: targets, mask: mask,
                                   options: options, layers: layers, network: network, tile: tile,
                                   iterations: level.iterations) { losses, steps, evals in
                     evaluations += evals
                     while iteration < levelStart + steps { iteration += 1; try report(losses, evaluationsNow: evaluations) }
                 }
             } else {
-                let objective = TransferObjective(network: network, width: cw, height: ch, content: levelContent,
-                                                  styleTargets: targets, mask: mask, options: options, layers: layers)
+                // f(x) = L(P x): the picture seen with its mirrored margin, ∇f = Pᵀ ∇L (Margin.swift).
+                let objective = MirroredObjective(network: network, width: w, height: h, content: levelContent,
+                                                  styleTargets: targets, mask: mask, options: options, layers: layers,
+                                                  margin: m)
                 let f: Objective = { px in
                     let (terms, g) = objective.evaluate(px)
                     last = terms
@@ -104,7 +101,7 @@ public final class StyleTransfer: @unchecked Sendable {
             }
         }
         let outW = content?.width ?? w, outH = content?.height ?? h
-        var result = Image(width: w, height: h, pixels: picture()).clamped().resized(width: outW, height: outH).clamped()
+        var result = Image(width: w, height: h, pixels: x).clamped().resized(width: outW, height: outH).clamped()
         if let content, options.preserveColors == .luminance {
             result = ColorPreservation.recombine(luminance: result, chroma: content)
         }

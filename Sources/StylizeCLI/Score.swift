@@ -4,14 +4,19 @@ import StyleTransfer
 
 /// `stylize score IMAGE CONTENT STYLE...`: the Gatys objective of any image, with
 /// a run's options, so results and settings can be compared on one scale:
-///   L(x) = alpha L_content(x, content) + beta L_style(x, styles) + gamma L_TV(x)
+///   L(x) = alpha L_content(P x, P c) + beta L_style(P x, styles) + gamma L_TV(P x)
 /// at the size a run would optimise (longest side `--size`; 0 = the image's own),
-/// with the content resampled to that size and each style scaled as a run scales
-/// it at that size (longest side = size x style scale). One forward and backward
-/// pass of the engine's TransferObjective; no loss code of its own.
+/// with the content c resampled to that size, each style scaled as a run scales
+/// it at that size (longest side = size x style scale), and P the reflected
+/// margin a run sees around its picture (Controls/Margin.swift). This is the
+/// engine's MirroredObjective, the function a run's last level minimises, so the
+/// score of a result equals the run's logged loss (up to the 8-bit rounding of
+/// the written file). One forward and backward pass, admitted by the memory plan.
 struct Score: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print the content, style and TV losses of an image against a content and style image(s).")
+        abstract: "Print the content, style and TV losses of an image against a content and style image(s).",
+        discussion: "Give the options the image was made with (--size, weights, layers, --style-scale, --style-blend, "
+            + "--pooling) to get the loss the run logged; --size 0 scores at the image's own size.")
 
     @Argument(help: "Image to score (e.g. a result).")
     var image: String
@@ -22,52 +27,74 @@ struct Score: ParsableCommand {
     @Argument(help: "Style image(s); several are blended as in a run (--style-blend).")
     var styles: [String]
 
-    @Option(help: "Longest side the image is scored at, in pixels (0 = the image's own size).")
-    var size = TransferOptions().size
+    // The options of a run that change the objective, spelled and checked as there.
+    @Option(name: .table(.size), parsing: .unconditional, help: .table(.size)) var size: Int?
+    @Option(name: .table(.tvWeight), parsing: .unconditional, help: .table(.tvWeight)) var tvWeight: Double?
+    @Option(name: .table(.pooling), help: .table(.pooling)) var pooling: String?
+    @Option(name: .table(.maxMemory), help: .table(.maxMemory)) var maxMemory: String?
+    @Option(name: .table(.model), help: .table(.model)) var model: String?
+    @OptionGroup var loss: LossOptions
 
-    @Option(help: "Content loss weight.") var contentWeight = TransferOptions().contentWeight
-    @Option(help: "Style loss weight.") var styleWeight = TransferOptions().styleWeight
-    @Option(help: "Total variation weight.") var tvWeight = TransferOptions().tvWeight
-    @Option(help: "Content layers with optional weights, e.g. relu4_2.") var contentLayers = "relu4_2"
-    @Option(help: "Style layers with optional weights.") var styleLayers = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
-    @Option(help: "Style image size relative to the scored size, as in a run.") var styleScale = TransferOptions().styleScale
-    @Option(help: "Blend weights of the style images, e.g. 0.7,0.3 (default: equal).") var styleBlend: String?
-    @Option(help: "Pooling in the VGG network: max or avg.") var pooling = "max"
-    @Option(help: "Model file (safetensors). Default: $STYLIZE_MODEL, then the installed VGG16.") var model: String?
     @Flag(help: "Print one JSON object instead of a line.") var json = false
+
+    /// The engine options of this score: a one-level, one-evaluation "run" at the
+    /// scored size (Adam: the plan counts no L-BFGS history, which score never keeps).
+    func transferOptions() throws -> TransferOptions {
+        var o = TransferOptions()
+        if let size { o.size = size }
+        if let tvWeight { o.tvWeight = tvWeight }
+        if let pooling { o.pooling = [.max, .average][try OptionTable.choiceIndex(.pooling, pooling)] }
+        if let maxMemory { o.maxMemory = try OptionTable.bytes(.maxMemory, maxMemory) }
+        try loss.apply(to: &o)
+        (o.scales, o.iterations, o.levelIterations, o.optimizer) = (1, 1, nil, .adam)
+        try o.validate(styleCount: styles.count)
+        return o
+    }
+
+    func validate() throws {
+        guard !styles.isEmpty else { throw ValidationError("no style image: give one after the content image") }
+        do { _ = try transferOptions() } catch let error as OptionError { throw ValidationError(error.description) }
+    }
 
     mutating func run() throws {
         try reportingErrors {
-            guard !styles.isEmpty else { throw CLIError("no style image: give one after the content image") }
-            guard size >= 0 else { throw CLIError("--size \(size) must be 0 (the image's own size) or more") }
-            guard let poolingMode = PoolingMode(rawValue: pooling) else { throw CLIError("--pooling '\(pooling)' must be max or avg") }
-            var o = TransferOptions()
-            o.size = size
-            (o.contentWeight, o.styleWeight, o.tvWeight, o.styleScale, o.pooling) = (contentWeight, styleWeight, tvWeight, styleScale, poolingMode)
-            o.contentLayers = try LayerWeight.parseList(contentLayers, key: .contentLayers)
-            o.styleLayers = try LayerWeight.parseList(styleLayers, key: .styleLayers)
-            if let styleBlend {
-                let values = styleBlend.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
-                guard values.count == styles.count else {
-                    throw CLIError("--style-blend '\(styleBlend)' must be \(styles.count) comma-separated numbers")
-                }
-                o.styleBlend = values
+            let o = try transferOptions(), styles = styles, image = image
+            // Admission before decoding: the image rule on every header, then the memory
+            // plan of one evaluation at the scored image's size (it is the canvas here).
+            let scoredSize = try ImageFile.header(image), contentSize = try ImageFile.header(content)
+            let styleSizes = try styles.map(ImageFile.header)
+            try Admission.check(contentSize, name: content)
+            let network = FeatureNetwork(weights: try ModelLocator.load(model).0, pooling: o.pooling)
+            let plan: TransferPlan
+            do {
+                plan = try StyleTransfer(network: network).admit(content: scoredSize, styles: styleSizes, options: o,
+                                                                 names: (image, { styles[$0] }))
+            } catch TransferError.outOfMemory(let needed, let available) {
+                // A run's advice (tiles) does not apply: a score is one whole evaluation.
+                throw CLIError("\(image): scoring at --size \(o.size == 0 ? "0 (its own size)" : String(o.size)) needs about "
+                    + "\(formatBytes(needed)) of memory, but only \(formatBytes(available)) can be had: lower --size")
             }
-            let scored = try ImageFile.load(image).image, contentImage = try ImageFile.load(content).image
-            let styleImages = try styles.map { try ImageFile.load($0).image }
-            let network = FeatureNetwork(weights: try ModelLocator.load(model).0, pooling: poolingMode)
-            try o.validate(network: network, styleCount: styleImages.count)
+            let level = plan.levels[plan.levels.count - 1]
+            // A score is the whole objective; tiles would be another function.
+            if level.tile != nil {
+                throw CLIError("\(image): scoring at \(level.width)x\(level.height) needs more than --max-memory "
+                    + "\(maxMemory ?? ""), and a score cannot work in tiles: raise it or lower --size")
+            }
+            let (w, h) = (level.width, level.height)
 
-            let (w, h) = scored.size(longestSide: size == 0 ? max(scored.width, scored.height) : size)
-            // As StyleTransfer.run scales the styles at a level of this size.
-            let styleSide = max(1, Int((Double(max(w, h)) * styleScale).rounded()))
+            let scored = try ImageFile.load(image).image, contentImage = try ImageFile.load(content).image
+            // As StyleTransfer.run decodes and scales the styles at a level of this size.
+            let styleImages = try zip(styles, styleSizes).map { path, s in
+                try ImageFile.load(path, maxSide: Admission.styleSide(content: scoredSize, style: s, options: o)).image
+            }
+            let styleSide = max(1, Int((Double(max(w, h)) * o.styleScale).rounded()))
             let scaledStyles = styleImages.map { s in
                 let t = s.size(longestSide: styleSide)
                 return s.resized(width: t.width, height: t.height)
             }
-            let objective = TransferObjective(network: network, width: w, height: h,
+            let objective = MirroredObjective(network: network, width: w, height: h,
                                               content: contentImage.resized(width: w, height: h),
-                                              styles: scaledStyles, options: o)
+                                              styles: scaledStyles, options: o, styleCrop: level.styleCrop)
             let losses = objective.evaluate(scored.resized(width: w, height: h).pixels).0
             if json {
                 let object: [String: Any] = ["width": w, "height": h, "content": losses.content, "style": losses.style,

@@ -98,43 +98,54 @@ enum Tiling {
 }
 
 extension StyleTransfer {
-    /// Optimises `x` (width x height) in overlapping square tiles of side
-    /// `tile`. Every tile matches the same whole-image Gram targets; its
-    /// content target is its own crop. A level's iterations are split into
-    /// passes over all tiles; each pass shifts the tile grid so seams move,
-    /// and tiles are blended with feathered (linear ramp) overlaps.
+    /// Optimises the picture `x` (width x height) in overlapping square tiles of
+    /// side `tile` laid over its canvas (the picture and its mirrored margin of
+    /// `margin` px, Margin.swift). Every tile matches the same whole-image Gram
+    /// targets; its content target is its own crop of the mirrored content. A
+    /// tile's variable is the part of the picture under it and it sees that part
+    /// mirrored, f(t) = L_tile(P t), ∇f = Pᵀ ∇L_tile: a tile at the canvas edge is
+    /// wider than 2 margins and starts at that edge, so every margin pixel it
+    /// shows is mirrored from a picture pixel inside it, and the margin stays a
+    /// function of the picture, as at whole levels, rather than a free variable
+    /// that tiles would paint independently. A level's iterations are split into
+    /// passes over all tiles; each pass shifts the tile grid so seams move, and
+    /// tiles are blended with feathered (linear ramp) overlaps.
     /// `advance(losses, steps, evaluations)` reports steps done in this level.
-    func optimiseTiled(_ x: inout [Float], width w: Int, height h: Int, content: Image?, targets: [[Float]],
-                       mask: Mask?, options: TransferOptions, layers: LayerSelection, network: FeatureNetwork,
-                       tile: Int, iterations n: Int,
+    func optimiseTiled(_ x: inout [Float], width w: Int, height h: Int, margin m: Int, content: Image?,
+                       targets: [[Float]], mask: Mask?, options: TransferOptions, layers: LayerSelection,
+                       network: FeatureNetwork, tile: Int, iterations n: Int,
                        advance: (LossTerms, Int, Int) throws -> Void) throws {
+        let (cw, ch) = (w + 2 * m, h + 2 * m)
+        let canvasContent = content?.reflectPadded(m), canvasMask = mask?.reflectPadded(m)
         let overlap = max(16, tile / 8)  // ramps of tile/8: enough to hide seams, little repeated work
         let passes = n >= 2 ? max(2, min(4, n / 4)) : 1
         var stepsBefore = 0
         for p in 0..<passes {
             let steps = n / passes + (p < n % passes ? 1 : 0)
             let shift = (tile - overlap) * p / passes
-            let xs = Tiling.spans(length: w, tile: tile, overlap: overlap, shift: shift)
-            let ys = Tiling.spans(length: h, tile: tile, overlap: overlap, shift: shift)
-            let tw = min(tile, w), th = min(tile, h)
+            let xs = Tiling.spans(length: cw, tile: tile, overlap: overlap, shift: shift)
+            let ys = Tiling.spans(length: ch, tile: tile, overlap: overlap, shift: shift)
+            let tw = min(tile, cw), th = min(tile, ch)
             var acc = [Float](repeating: 0, count: 3 * w * h)
             var weights = [Float](repeating: 0, count: w * h)
             var losses = LossTerms()
             var done = 0
             for y0 in ys {
                 for x0 in xs {
-                    var t = Tiling.crop(x, width: w, height: h, x: x0, y: y0, w: tw, h: th)
-                    let tileContent = content.map {
-                        Image(width: tw, height: th, pixels: Tiling.crop($0.pixels, width: w, height: h, x: x0, y: y0, w: tw, h: th))
+                    let map = MirrorMap(picture: (w, h), margin: m, x: x0, y: y0, width: tw, height: th)
+                    let (rx, ry, rw, rh) = (map.origin.x - m, map.origin.y - m, map.regionWidth, map.regionHeight)
+                    var t = Tiling.crop(x, width: w, height: h, x: rx, y: ry, w: rw, h: rh)
+                    let tileContent = canvasContent.map {
+                        Image(width: tw, height: th, pixels: Tiling.crop($0.pixels, width: cw, height: ch, x: x0, y: y0, w: tw, h: th))
                     }
                     let objective = TransferObjective(network: network, width: tw, height: th, content: tileContent,
-                                                      styleTargets: targets, mask: mask?.cropped(x: x0, y: y0, width: tw, height: th),
+                                                      styleTargets: targets, mask: canvasMask?.cropped(x: x0, y: y0, width: tw, height: th),
                                                       options: options, layers: layers)
                     var tileLoss = LossTerms()
                     let f: Objective = { px in
-                        let (terms, g) = objective.evaluate(px)
+                        let (terms, g) = objective.evaluate(map.forward(px, channels: 3))
                         tileLoss = terms
-                        return (terms.total, g)
+                        return (terms.total, map.adjoint(g, channels: 3))
                     }
                     var optimizer: any Optimizer = options.optimizer == .lbfgs
                         ? LBFGS(history: options.lbfgsHistory) : Adam(learningRate: options.learningRate)
@@ -143,13 +154,15 @@ extension StyleTransfer {
                     losses.content += share * tileLoss.content
                     losses.style += share * tileLoss.style
                     losses.tv += share * tileLoss.tv
-                    let fx = Tiling.feather(start: x0, length: tw, total: w, overlap: overlap)
-                    let fy = Tiling.feather(start: y0, length: th, total: h, overlap: overlap)
-                    for r in 0..<th {
-                        for i in 0..<tw {
-                            let wgt = fx[i] * fy[r], dst = (y0 + r) * w + x0 + i
+                    // Feathers over the tile's canvas window, read where the picture region lies in it.
+                    let fx = Tiling.feather(start: x0, length: tw, total: cw, overlap: overlap)
+                    let fy = Tiling.feather(start: y0, length: th, total: ch, overlap: overlap)
+                    let (ox, oy) = (map.origin.x - x0, map.origin.y - y0)
+                    for r in 0..<rh {
+                        for i in 0..<rw {
+                            let wgt = fx[ox + i] * fy[oy + r], dst = (ry + r) * w + rx + i
                             weights[dst] += wgt
-                            for c in 0..<3 { acc[c * w * h + dst] += wgt * t[c * tw * th + r * tw + i] }
+                            for c in 0..<3 { acc[c * w * h + dst] += wgt * t[c * rw * rh + r * rw + i] }
                         }
                     }
                     done += 1
