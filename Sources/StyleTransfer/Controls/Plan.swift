@@ -40,11 +40,15 @@ public func parseByteCount(_ text: String) -> Int? {
                                      ("G", g), ("M", m), ("K", k), ("B", 1)]
     for (suffix, scale) in units where t.hasSuffix(suffix) {
         guard let v = Double(t.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), v > 0, v.isFinite else { return nil }
-        return Int(v * scale)
+        return clampedInt(v * scale)
     }
     guard let v = Double(t), v > 0, v.isFinite else { return nil }
-    return Int(v)
+    return clampedInt(v)
 }
+
+/// Int(v) for v > 0, Int.max beyond it ("1e32", "9e15G"), so the range check
+/// names the value instead of the conversion trapping (found by Tests/fuzz).
+private func clampedInt(_ v: Double) -> Int { v < 0x1p63 ? Int(v) : Int.max }
 
 /// Memory estimates from the network's layer shapes (4-byte floats, padded planes).
 enum MemoryModel {

@@ -143,7 +143,7 @@ public enum ONNXImport {
         while let (f, w) = try r.field() {
             switch (f, w) {
             case (1, _): try r.ints(w, into: &t.dims)
-            case (2, 0): t.dataType = Int(try r.varint())
+            case (2, 0): t.dataType = Int(truncatingIfNeeded: try r.varint())  // any varint: unknown types are refused below
             case (8, 2): name = r.string(try r.lengthDelimited())
             case (9, 2): raw = try r.lengthDelimited()
             case (4, 2):
