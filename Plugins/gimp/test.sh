@@ -254,7 +254,7 @@ failed_with() { # NAME REGEX: the plug-in's message matches
 failed_with "bad style path: names the style image" "Style image '.*missing.jpg' does not exist"
 failed_with "non-image style file: execution error" "Style image '.*not-an-image.jpg' could not be opened"
 failed_with "iterations 0: named by its label" "$(label iterations): 0 is out of range \(1 to 1000000"
-failed_with "memory budget 1 MiB: named by its label" "$(label max-memory): 1048576 is out of range"
+failed_with "memory budget 1 MiB: named by its label" "$(label max-memory): 1 MiB is out of range"
 failed_with "style weight 1e308: named by its label" "$(label style-weight): 1e\+308 is out of range \(0 to 1000000\)"
 failed_with "style scale 0: named by its label" "$(label style-scale): 0 is out of range \(> 0 and at most 8\)"
 failed_with "preserve colors 7: named by its label" "$(label preserve-colors): 7 is not one of"
