@@ -58,6 +58,7 @@ suite c-abi bash "$REPO/Tests/c/run.sh" "$PREFIX"
 suite vips bash "$REPO/Plugins/vips/test.sh" "$PREFIX"
 suite gimp bash "$REPO/Plugins/gimp/test.sh" "$PREFIX"
 suite contract bash "$REPO/Tests/contract/run.sh" "$PREFIX"
+suite soak bash "$REPO/Tests/soak/run.sh" "$PREFIX"
 suite study bash "$REPO/Tests/cli/study_test.sh"
 
 rm -rf "$LOGS"
