@@ -118,9 +118,16 @@ public struct TransferOptions: Sendable {
         try number(.styleScale, styleScale)
         try number(.scales, Double(scales))
         guard (1...1000).contains(lbfgsHistory) else { throw OptionError(.optimizer, "L-BFGS history \(lbfgsHistory) is not 1 to 1000") }
-        for (key, layers) in [(OptionKey.contentLayers, contentLayers), (.styleLayers, styleLayers)] {
+        // A layer's loss is scaled by its weight times the loss weight: that product keeps the
+        // loss weight's range (layer weights alone may be large, as in the study's Gram experiment).
+        for (key, layers, weightKey, weight) in [(OptionKey.contentLayers, contentLayers, OptionKey.contentWeight, contentWeight),
+                                                 (.styleLayers, styleLayers, .styleWeight, styleWeight)] {
             for layer in layers {
                 if let problem = OptionTable[key].problem(layer.weight) { throw OptionError(key, "weight of \(layer.name): \(problem)") }
+                let product = layer.weight * weight, limit = OptionTable[weightKey].maximum
+                guard product <= limit else {
+                    throw OptionError(key, "weight of \(layer.name) times --\(OptionTable[weightKey].cli) is \(format(product)), above \(format(limit))")
+                }
             }
         }
         if contentLayers.isEmpty && styleLayers.isEmpty { throw OptionError(.styleLayers, "no content or style layers are given") }

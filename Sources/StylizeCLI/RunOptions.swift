@@ -26,7 +26,8 @@ struct OptimizationOptions: ParsableArguments {
     @Option(name: .table(.optimizer), help: .table(.optimizer)) var optimizer: String?
     @Option(name: .table(.learningRate), parsing: .unconditional, help: .table(.learningRate)) var learningRate: Double?
     @Option(name: .table(.pooling), help: .table(.pooling)) var pooling: String?
-    @Option(name: .table(.seed), parsing: .unconditional, help: .table(.seed)) var seed: UInt64?
+    // Text, so that -1 or 2^64 get the range message rather than a parse error.
+    @Option(name: .table(.seed), parsing: .unconditional, help: .table(.seed)) var seed: String?
     @Option(name: .table(.tvWeight), parsing: .unconditional, help: .table(.tvWeight)) var tvWeight: Double?
     @Option(name: .table(.scales), parsing: .unconditional, help: .table(.scales)) var scales: Int?
     @Option(name: .table(.scaleIterations), help: .table(.scaleIterations)) var scaleIterations: String?
@@ -64,7 +65,13 @@ struct OptimizationOptions: ParsableArguments {
         if let optimizer { o.optimizer = [.lbfgs, .adam][try OptionTable.choiceIndex(.optimizer, optimizer)] }
         if let learningRate { o.learningRate = learningRate }
         if let pooling { o.pooling = [.max, .average][try OptionTable.choiceIndex(.pooling, pooling)] }
-        if let seed { o.seed = seed }
+        if let seed {
+            guard let value = UInt64(seed) else {
+                guard let number = Double(seed), number == number.rounded() else { throw OptionError(.seed, "'\(seed)' is not a whole number") }
+                throw OptionError(.seed, OptionTable[.seed].problem(number) ?? "\(seed) is out of range (\(OptionTable[.seed].rangeText))")
+            }
+            o.seed = value
+        }
         if let tvWeight { o.tvWeight = tvWeight }
         if let scales { o.scales = scales }
         if let scaleIterations {
@@ -123,6 +130,7 @@ func runAndSave(content: String?, styles: [String], others: [String] = [], optio
     for path in others { try Admission.check(try ImageFile.header(path), name: path) }
 
     let engine = StyleTransfer(weights: try ModelLocator.load(common.model).0)  // the engine keeps its own layouts
+    AddressSpace.prepareForLimit()  // before admission measures what is mapped
     let names: (content: String, style: (Int) -> String) = (content ?? "", { styles[$0] })
     let plan = try engine.admit(content: contentSize, styles: styleSizes, options: options, names: names)
     if !common.quiet { FileHandle.standardError.write("\(plan)\n".data(using: .utf8)!) }
@@ -139,19 +147,40 @@ func runAndSave(content: String?, styles: [String], others: [String] = [], optio
     var template = contentFile ?? styleFiles[0]
     if contentFile == nil { template.alpha = nil }
     let reporter = ProgressReporter(quiet: common.quiet, printEvery: common.printEvery, logPath: common.log)
-    let result = try engine.run(content: contentFile?.image, styles: styleFiles.map(\.image), options: options) { p in
-        reporter.report(p)
-        if let n = common.saveEvery, p.iteration > 0, p.iteration % n == 0, p.iteration < p.total {
-            // Snapshots are best effort: a failed write must not stop the run.
-            _ = try? reporter.saveIntermediate(p, template: template, path: snapshotPath(common.output, iteration: p.iteration))
+    // From here the first Ctrl-C lets the iteration finish, then the run stops and
+    // its current picture is saved as the result (Signals.swift).
+    Interrupt.install()
+    Interrupt.deferFirst(true)
+    defer { Interrupt.deferFirst(false) }
+    var last: TransferProgress?
+    var out = template
+    do {
+        out.image = try engine.run(content: contentFile?.image, styles: styleFiles.map(\.image), options: options) { p in
+            reporter.report(p)
+            last = p
+            if let n = common.saveEvery, p.iteration > 0, p.iteration % n == 0, p.iteration < p.total {
+                // Snapshots are best effort: a failed write must not stop the run.
+                _ = try? reporter.current(p, template: template).save(snapshotPath(common.output, iteration: p.iteration))
+            }
+            // The last iteration's picture is the finished run's: let the engine finish it.
+            return !Interrupt.requested || p.iteration == p.total
         }
-        return true
+    } catch TransferError.cancelled {
+        guard let last, last.iteration > 0 else {
+            reporter.finish()
+            FileHandle.standardError.write("stylize: interrupted before the first iteration; nothing written\n".data(using: .utf8)!)
+            Interrupt.exit()
+        }
+        out = reporter.current(last, template: template)
     }
     reporter.finish()
-    var out = template
-    out.image = result
     try out.save(common.output)
     try reporter.writeLog()
+    if Interrupt.requested, let last {
+        FileHandle.standardError.write(("stylize: interrupted at iteration \(last.iteration) of \(last.total); "
+            + "wrote the current result to \(common.output)\n").data(using: .utf8)!)
+        Interrupt.exit()
+    }
 }
 
 /// Temporary file beside the target, then rename: readers never see half a
@@ -160,9 +189,24 @@ func writeAtomically(_ data: Data, to path: String) throws {
     let temp = path + ".tmp-\(getpid())"
     TempFiles.register(temp)
     defer { TempFiles.unregister() }
-    guard FileManager.default.createFile(atPath: temp, contents: data) else {
+    // Plain open/write/close, not Foundation's createFile: that writes a second,
+    // unregistered temporary file of its own, which a signal would leave behind.
+    let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard fd >= 0 else { throw CLIError("\(path): cannot write (\(String(cString: strerror(errno))))") }
+    var failure: Int32 = 0
+    data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+        var offset = 0
+        while offset < bytes.count {
+            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { failure = n < 0 ? errno : ENOSPC; return }
+            offset += n
+        }
+    }
+    if close(fd) != 0 && failure == 0 { failure = errno }  // a full disk may show only here
+    guard failure == 0 else {
         unlink(temp)
-        throw CLIError("\(path): cannot write")
+        throw CLIError("\(path): cannot write (\(String(cString: strerror(failure))))")
     }
     guard rename(temp, path) == 0 else {
         unlink(temp)

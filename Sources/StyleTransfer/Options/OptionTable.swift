@@ -106,7 +106,8 @@ public enum OptionTable {
     private static let byKey = Dictionary(uniqueKeysWithValues: all.map { ($0.key, $0) })
 
     // Ranges keep every accepted run finite: weights up to 1e6 (the defaults are
-    // 1, 1e-4 and 1e-2), an Adam step of at most the whole 0-255 range.
+    // 1, 1e-4 and 1e-2; a layer's weight times its loss weight too), an Adam step
+    // of at most the whole 0-255 range.
     public static let all: [OptionSpec] = [
         spec(.size, .integer, 0, 16384, "512", unit: "px",
              help: "Longest side the optimisation runs at; 0 = the content's own size. The result is resampled to the content's size",
@@ -122,10 +123,10 @@ public enum OptionTable {
              cli: "style-weight", c: "style_weight", vips: "style-weight", gimp: "style-weight", label: "Style strength"),
         spec(.tvWeight, .real, 0, 1e6, "0.01", help: "Weight of the total-variation (smoothness) loss",
              cli: "tv-weight", c: "tv_weight", vips: "tv-weight"),
-        spec(.contentLayers, .layers, 0, 1e6, "relu4_2",
+        spec(.contentLayers, .layers, 0, 1e12, "relu4_2",
              help: "Content layers with optional weights, e.g. relu4_2 or relu3_2:0.5,relu4_2",
              cli: "content-layers", c: "content_layers", vips: "content-layers"),
-        spec(.styleLayers, .layers, 0, 1e6, "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1",
+        spec(.styleLayers, .layers, 0, 1e12, "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1",
              help: "Style layers with optional weights, e.g. relu1_1:0.5,relu2_1",
              cli: "style-layers", c: "style_layers", vips: "style-layers"),
         spec(.initialization, .choice, 0, 2, "content", choices: ["content", "noise", "style"],
