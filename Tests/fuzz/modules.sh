@@ -48,6 +48,7 @@ module() {
         -sanitize="$SAN" -I "$OUT" -I "$OUT/include" -Xcc "-I$BLAS_INC" "$@" \
         -emit-module -emit-module-path "$OUT/$name.swiftmodule" \
         -c "${sources[@]}" -o "$OUT/$name.o" 2> >(grep -v 'ld.gold: warning' >&2)
+    touch "$OUT/$name.o"  # swiftc may keep an unchanged object's old time; what links it must see it is new
     REBUILT=1  # the modules that import it are compiled again
 }
 module StyleTransfer 5 StyleTransfer

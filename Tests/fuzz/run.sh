@@ -42,7 +42,7 @@ build() {
     local t="$1" src
     for src in "$HERE/targets/$t.swift" "$HERE/targets/$t.c"; do [ -f "$src" ] && break; done
     [ -f "$src" ] || { echo "no target $t"; return 1; }
-    [ "$BUILD/bin/$t" -nt "$src" ] && [ "$BUILD/bin/$t" -nt "$B/Stylize.o" ] && return 0
+    [ -f "$BUILD/bin/$t" ] && [ -z "$(find "$src" "$B" -maxdepth 1 -name "$(basename "$src")" -newer "$BUILD/bin/$t" -o -name '*.o' -newer "$BUILD/bin/$t")" ] && return 0
     case "$src" in
     *.swift)
         swiftc -parse-as-library -O -g -sanitize=fuzzer,address -I "$B" -I "$B/include" \
