@@ -60,6 +60,7 @@ suite gimp bash "$REPO/Plugins/gimp/test.sh" "$PREFIX"
 suite contract bash "$REPO/Tests/contract/run.sh" "$PREFIX"
 suite soak bash "$REPO/Tests/soak/run.sh" "$PREFIX"
 suite study bash "$REPO/Tests/cli/study_test.sh"
+suite faults bash "$REPO/Tests/faults/run.sh"
 
 rm -rf "$LOGS"
 echo

@@ -120,15 +120,49 @@ void stylize_temp_register(const char *path) {
     }
 }
 
-static void stylize_temp_on_signal(int sig) {
+// SIGINT during a run that stops gracefully (stylize_interrupt_defer(1)): the
+// first one only raises this flag, which the run polls between iterations.
+static volatile sig_atomic_t interrupt_deferred = 0;
+static volatile sig_atomic_t interrupted = 0;
+
+// Async-signal-safe: flags, unlink, signal and raise only.
+static void stylize_on_signal(int sig) {
+    if (sig == SIGINT && interrupt_deferred && !interrupted) {
+        interrupted = 1;
+        return;
+    }
     if (temp_set) unlink(temp_path);
+    // The default action, so the parent sees death by this signal (a shell: 128 + sig),
+    // and a shell loop around the CLI stops too.
     signal(sig, SIG_DFL);
     raise(sig);
 }
 
 void stylize_temp_cleanup_install(void) {
+    static int installed = 0;
+    if (installed) return;
+    installed = 1;
     int signals[] = {SIGINT, SIGTERM, SIGHUP};
-    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) signal(signals[i], stylize_temp_on_signal);
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) {
+        struct sigaction old, action;
+        // A signal ignored at start (nohup, `cmd &` in a script) stays ignored.
+        if (sigaction(signals[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+        memset(&action, 0, sizeof action);
+        action.sa_handler = stylize_on_signal;
+        sigemptyset(&action.sa_mask);
+        action.sa_flags = SA_RESTART;  // a deferred SIGINT must not fail a write with EINTR
+        sigaction(signals[i], &action, NULL);
+    }
+}
+
+void stylize_interrupt_defer(int on) { interrupt_deferred = on ? 1 : 0; }
+
+int stylize_interrupted(void) { return interrupted; }
+
+void stylize_interrupt_exit(void) {
+    signal(SIGINT, SIG_DFL);
+    raise(SIGINT);
+    _exit(130);  // only if SIGINT is blocked
 }
 
 int stylize_vips_save(const char *path, const float *pixels, int width, int height,
@@ -193,4 +227,11 @@ done:
     stylize_temp_register(NULL);
     unref_all(t, 4);
     return result;
+}
+
+#include <malloc.h>
+
+void stylize_malloc_for_address_limit(void) {
+    mallopt(M_ARENA_MAX, 1);             // no 64 MiB arena reserved per thread
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);  // fixed: big blocks are unmapped when freed
 }

@@ -56,7 +56,19 @@ struct ImageFile {
         let status = interleaved.withUnsafeBufferPointer {
             stylize_vips_save(path, $0.baseAddress, Int32(image.width), Int32(image.height), Int32(n), sixteenBit ? 1 : 0)
         }
-        if status != 0 { throw CLIError("\(path): cannot write (\(vipsError()))") }
+        if status != 0 { throw CLIError("\(path): cannot write (\(writeFailure(vipsError(), path: path)))") }
+    }
+
+    /// Why a write failed, short: libvips repeats the file name and every layer's
+    /// complaint ("write error; unix error: No space left on device; wbuffer_write:
+    /// write failed; ..."); the first system error is the cause.
+    func writeFailure(_ text: String, path: String) -> String {
+        if let start = text.range(of: "unix error: ") {
+            let cause = text[start.upperBound...].prefix { $0 != ";" }
+            if !cause.isEmpty { return String(cause) }
+        }
+        let prefix = "stylize: " + splitSaveOptions(path).0 + ": "
+        return text.hasPrefix(prefix) ? String(text.dropFirst(prefix.count)) : text
     }
 
     /// Refuses, before any work, a file name libvips has no writer for.

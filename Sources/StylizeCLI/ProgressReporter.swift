@@ -38,11 +38,13 @@ final class ProgressReporter {
         if !quiet && isTerminal { FileHandle.standardError.write("\n".data(using: .utf8)!) }
     }
 
-    /// The image of progress `p` at the template's size, written to `path` (see `snapshotPath`).
-    func saveIntermediate(_ p: TransferProgress, template: ImageFile, path: String) throws {
+    /// The picture of progress `p` as a file like `template` (alpha, bit depth),
+    /// clamped and at the template's size: a snapshot, or the result of a run
+    /// stopped by Ctrl-C.
+    func current(_ p: TransferProgress, template: ImageFile) -> ImageFile {
         var file = template
         file.image = p.image.clamped().resized(width: template.image.width, height: template.image.height)
-        try file.save(path)
+        return file
     }
 
     func writeLog() throws {

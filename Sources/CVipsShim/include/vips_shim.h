@@ -30,8 +30,21 @@ int stylize_vips_load(const char *path, int max_side, float **pixels, int *width
 int stylize_vips_savable(const char *path);
 
 // SIGINT, SIGTERM and SIGHUP remove the temporary file being written (if
-// any) before the process dies of the signal as usual.
+// any) before the process dies of the signal as usual (a shell sees 130, 143,
+// 129). Signals ignored at start stay ignored. Installed once.
 void stylize_temp_cleanup_install(void);
+// on = 1: the first SIGINT only sets the flag stylize_interrupted() returns,
+// so a run can stop after its iteration and save; a second SIGINT acts as
+// above. on = 0: every SIGINT acts as above.
+void stylize_interrupt_defer(int on);
+int stylize_interrupted(void);
+// Ends the process by SIGINT (exit status 130 in a shell), after a graceful stop.
+void stylize_interrupt_exit(void);
+
+// Under an address-space limit (RLIMIT_AS): one malloc arena, and big blocks
+// always mapped and unmapped on their own, so that mapped memory follows live
+// memory (glibc otherwise reserves 64 MiB per thread and keeps freed blocks).
+void stylize_malloc_for_address_limit(void);
 // The temporary file being written now ("" or NULL: none).
 void stylize_temp_register(const char *path);
 
