@@ -61,6 +61,10 @@ suite contract bash "$REPO/Tests/contract/run.sh" "$PREFIX"
 suite soak bash "$REPO/Tests/soak/run.sh" "$PREFIX"
 suite study bash "$REPO/Tests/cli/study_test.sh"
 suite faults bash "$REPO/Tests/faults/run.sh"
+# libFuzzer targets, 45 s each, and the C ABI suite under ASan + UBSan (ThreadSanitizer:
+# `Tests/sanitize.sh thread`, about 5 minutes, is run by hand before a release).
+suite fuzz bash "$REPO/Tests/fuzz/run.sh" 45
+suite sanitize bash "$REPO/Tests/sanitize.sh" address
 
 rm -rf "$LOGS"
 echo
