@@ -199,6 +199,21 @@ done
     && ok "ulimit -v 1.5 GB at --size 448/512/560/640: $admitted completed, $refused refused with the memory message, none crashed" \
     || bad "ulimit -v 1.5 GB near the limit: $admitted completed, $refused refused, wrong:$wrong"
 
+# --- a memory cgroup: the run is admitted against its own group's limit, not the machine's ---
+CG_ROOT=/sys/fs/cgroup/memory  # v1; v2 needs a delegated group with the memory controller
+if [ "$(id -u)" = 0 ] && [ -w "$CG_ROOT" ] && mkdir "$CG_ROOT/stylize-faults-$$" 2>/dev/null; then
+    CGROUP="$CG_ROOT/stylize-faults-$$"
+    echo 600M >"$CGROUP/memory.limit_in_bytes"
+    in_cgroup() { bash -c 'echo $$ >"$1/cgroup.procs"; shift; exec "$@"' _ "$CGROUP" "$@"; }
+    in_cgroup "$BIN" "$C" "$S" -o "$T/cg.png" --size 640 --scales 1 --iterations 1 >/dev/null 2>"$T/err"; rc=$?
+    [ $rc = 1 ] && grep -q "needs about .* but only .* can be had" "$T/err" && [ ! -e "$T/cg.png" ] \
+        && ok "cgroup memory limit 600M, --size 640: refused before work ($(cat "$T/err"))" \
+        || bad "cgroup memory limit 600M, --size 640: exit $rc ($(head -c 300 "$T/err"))"
+    in_cgroup "$BIN" "$C" "$S" -o "$T/cg.png" --size 128 --scales 1 --iterations 1 --quiet 2>"$T/err"; rc=$?
+    [ $rc = 0 ] && [ -s "$T/cg.png" ] && ok "cgroup memory limit 600M, --size 128: completes" \
+        || bad "cgroup memory limit 600M, --size 128: exit $rc ($(head -c 300 "$T/err"))"
+else skip "memory cgroup: no writable v1 memory controller here (or not root)"; fi
+
 # --- vips stylize killed while it iterates ------------------------------------
 if vips -l 2>/dev/null | grep -q "VipsStylize"; then
     for sig in INT TERM; do

@@ -59,15 +59,44 @@ public enum Admission {
         var limit = Int.max
         let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
         if pages > 0 && pageSize > 0 { limit = pages * pageSize }
-        for file in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {
-            if let text = try? String(contentsOfFile: file, encoding: .utf8),
-               let value = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) { limit = min(limit, value) }
-        }
+        limit = min(limit, cgroupHeadroom)
         var rl = rlimit()
         if getrlimit(Int32(RLIMIT_AS.rawValue), &rl) == 0, rl.rlim_cur != rlim_t.max {  // RLIM_INFINITY
             limit = min(limit, Int(clamping: rl.rlim_cur) - mappedBytes)
         }
         return max(0, limit)
+    }
+
+    /// The least (limit - usage) over this process's memory cgroup and its parents:
+    /// v2 `memory.max` - `memory.current`, v1 `memory.limit_in_bytes` - `memory.usage_in_bytes`.
+    static var cgroupHeadroom: Int {
+        func number(_ path: String) -> Int? {
+            (try? String(contentsOfFile: path, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        guard let text = try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8) else { return .max }
+        var headroom = Int.max
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 3 else { continue }
+            let (roots, files): ([String], (String, String))
+            if parts[0] == "0" && parts[1].isEmpty {
+                (roots, files) = (["/sys/fs/cgroup", "/sys/fs/cgroup/unified"], ("memory.max", "memory.current"))
+            } else if parts[1].split(separator: ",").contains("memory") {
+                (roots, files) = (["/sys/fs/cgroup/memory"], ("memory.limit_in_bytes", "memory.usage_in_bytes"))
+            } else { continue }
+            for root in roots {
+                var group = parts[2]
+                while true {  // the group and each parent up to the root
+                    let dir = root + (group == "/" ? "" : group)
+                    if let max = number(dir + "/" + files.0) {
+                        headroom = min(headroom, max - (number(dir + "/" + files.1) ?? 0))
+                    }
+                    if group == "/" || group.isEmpty { break }
+                    group = (group as NSString).deletingLastPathComponent
+                }
+            }
+        }
+        return headroom
     }
 
     /// Address space mapped now (VmSize), which RLIMIT_AS counts.
