@@ -26,7 +26,6 @@ nonisolated(unsafe) private let infos: UnsafeMutablePointer<stylize_option_info>
     return p
 }()
 
-extension OptionSpec.Kind: Hashable {}
 
 @_cdecl("stylize_option_count")
 public func cOptionCount() -> Int32 { Int32(OptionTable.all.count) }
