@@ -9,13 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
-
-#define CHECK(cond, ...) do {                                            \
-        if (cond) { passed++; } else {                                   \
-            failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__);        \
-            printf(__VA_ARGS__); printf("\n"); }                         \
-    } while (0)
+#include "check.h"
 
 enum { W = 64, H = 64 };
 

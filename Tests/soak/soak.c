@@ -31,13 +31,7 @@
 
 enum { THREADS = 4, SIDE = 32, RSS_LIMIT_KB = 5 * 1024, LIVE_LIMIT_KB = 512 };
 
-static int passed, failed;
-
-#define CHECK(cond, ...) do {                                            \
-        if (cond) { passed++; } else {                                   \
-            failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__);        \
-            printf(__VA_ARGS__); printf("\n"); }                         \
-    } while (0)
+#include "../c/check.h"
 
 /* Resident set size of this process in kB, from /proc/self/status. */
 static long vm_rss_kb(void) {
