@@ -40,6 +40,19 @@ struct Bench: ParsableCommand {
         }
     }
 
+    /// Which GEMM kernels this run gets: OpenBLAS's own words (its build and the core it chose,
+    /// which OPENBLAS_CORETYPE overrides) and the vector units the CPU has.
+    static var kernels: String {
+        let env = ProcessInfo.processInfo.environment
+        let forced = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"].compactMap { k in env[k].map { "\(k)=\($0)" } }
+        let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? []
+        let units = ["avx2", "fma", "avx512f"].filter(flags.contains)
+        return "OpenBLAS: \(String(cString: openblas_get_config())), core \(String(cString: openblas_get_corename()))"
+            + (forced.isEmpty ? " (its own choice)" : " (set by \(forced.joined(separator: ", ")))")
+            + "; CPU has \(units.isEmpty ? "none of avx2, fma, avx512f" : units.joined(separator: ", "))"
+    }
+
     func validate() throws {
         _ = try sizeList
         guard repeats >= 1 else { throw ValidationError("--repeats: \(repeats) is out of range (1 or more)") }
@@ -56,6 +69,7 @@ struct Bench: ParsableCommand {
             let network = FeatureNetwork(weights: weights)
             let cores = ProcessInfo.processInfo.activeProcessorCount
             print("model \(path); \(weights.topology.rawValue) to conv5_1; \(engineThreads) threads on \(cores) cores")
+            print(Self.kernels)
             if let convergence {
                 try runConvergence(convergence, network: network, size: sizeList[0])
                 return

@@ -52,6 +52,9 @@ vips bandjoin_const "$C" "$T/rgba.v" 200 && vips colourspace "$T/rgba.v" "$T/rgb
     && grep -qE "^\| 32 \| [0-9.]+ \[" "$T/bench" && grep -q "^| conv1_1 |" "$T/bench" && grep -q "^| relu5_1 |" "$T/bench" \
     && grep -qE "^\| sum \| [0-9.]+ \| [0-9.]+ \|" "$T/bench" && grep -q "1 threads" "$T/bench" \
     && ok "bench --profile prints the size row and the per-layer table" || bad "bench --profile ($(head -c 300 "$T/bench"))"
+# bench names the GEMM kernels it gets: OpenBLAS's core, and whether the environment forced it.
+grep -qE "^OpenBLAS: .*, core [A-Za-z0-9]+ \((its own choice|set by OPENBLAS_)" "$T/bench" \
+    && ok "bench names OpenBLAS's core ($(grep -o 'core [A-Za-z0-9]* ([^)]*)' "$T/bench"))" || bad "bench kernels line ($(grep OpenBLAS "$T/bench"))"
 
 # --- bad input ---
 echo "not an image" > "$T/text.png"
