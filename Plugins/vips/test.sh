@@ -316,19 +316,7 @@ elif python3 -m venv "$T/venv" >/dev/null 2>"$T/err" && "$T/venv/bin/pip" instal
 else bad "pyvips: python3 has none and pip cannot install it into a venv"; fi
 if [ -n "$PY" ]; then
     V stylize "$CONTENT" "$STYLE" "$T/cli-noise.png" "${FAST[@]}" --init noise --seed 42 2>"$T/err"
-    cat > "$T/load.py" <<'EOF'
-import ctypes
-import pyvips
-
-def load(module):
-    """Without auto-loading, GLib must open the module so g_module_check_init runs."""
-    if module and not pyvips.type_find("VipsOperation", "stylize"):
-        gmodule = ctypes.CDLL("libgmodule-2.0.so.0")
-        gmodule.g_module_open.restype = ctypes.c_void_p
-        gmodule.g_module_open.argtypes = [ctypes.c_char_p, ctypes.c_int]
-        if not gmodule.g_module_open(module.encode(), 0):
-            raise SystemExit("g_module_open failed for " + module)
-EOF
+    cp "$(dirname "$0")/pyvips_load.py" "$T/load.py"
     cat > "$T/py.py" <<'EOF'
 import sys
 import pyvips

@@ -57,19 +57,19 @@ public struct TransferOptions: Sendable {
     public var tvWeight = number(.tvWeight)
     public var contentLayers = try! LayerWeight.parseList(OptionTable[.contentLayers].defaultText, key: .contentLayers)
     public var styleLayers = try! LayerWeight.parseList(OptionTable[.styleLayers].defaultText, key: .styleLayers)
-    public var initialization = choice(.initialization, [Initialization.content, .noise, .style])
-    public var optimizer = choice(.optimizer, [OptimizerKind.lbfgs, .adam])
+    public var initialization = choice(.initialization, OptionTable.initializations)
+    public var optimizer = choice(.optimizer, OptionTable.optimizers)
     /// Adam's step in pixel levels (0-255 scale); L-BFGS does not use it.
     public var learningRate = number(.learningRate)
     public var lbfgsHistory = 10
-    public var pooling = choice(.pooling, [PoolingMode.max, .average])
+    public var pooling = choice(.pooling, OptionTable.poolings)
     public var seed = UInt64(number(.seed))
     /// One weight per style image (nil = equal). Their Gram targets are mixed by weight.
     public var styleBlend: [Double]?
     /// Style image size relative to the optimisation size.
     public var styleScale = number(.styleScale)
     /// Keep the content's colours (Gatys et al. 2017): luminance-only transfer or colour matching of the styles.
-    public var preserveColors = choice(.preserveColors, [PreserveColors.none, .luminance, .histogram])
+    public var preserveColors = choice(.preserveColors, OptionTable.colorModes)
     /// Coarse-to-fine levels, each twice the size of the one before, ending at
     /// `size`; 1 = a single level. Levels whose longest side would be under
     /// `minimumLevelSide` are dropped.

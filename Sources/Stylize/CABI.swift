@@ -139,10 +139,8 @@ struct Request {
                                     channels: Int(self.content.channels), name: "output_stride")
         }
         // The image rule before anything is allocated for these sizes (the mask's floats, the planar copies).
-        try Admission.check(ImageSize(width: Int(self.content.width), height: Int(self.content.height)), name: "content")
-        for (i, style) in self.styles.enumerated() {
-            try Admission.check(ImageSize(width: Int(style.width), height: Int(style.height)), name: "styles[\(i)]")
-        }
+        try Admission.check(Marshal.size(self.content), name: "content")
+        for (i, style) in self.styles.enumerated() { try Admission.check(Marshal.size(style), name: "styles[\(i)]") }
         self.output = output
         self.outputStride = outputStride
         rawOptions = try Marshal.readOptions(options)
@@ -154,9 +152,8 @@ struct Request {
     /// The engine's admission: options, the image rule and the memory plan
     /// against what the machine can give, from sizes alone.
     func admit(_ model: ModelHandle) throws -> TransferPlan {
-        let size = { (i: stylize_image) in ImageSize(width: Int(i.width), height: Int(i.height)) }
-        return try model.transfer.admit(content: size(content), styles: styles.map(size), options: options,
-                                        names: ("content", { "styles[\($0)]" }))
+        try model.transfer.admit(content: Marshal.size(content), styles: styles.map(Marshal.size), options: options,
+                                 names: ("content", { "styles[\($0)]" }))
     }
 
     func run(_ model: ModelHandle, progress: stylize_progress_fn?, user: UnsafeMutableRawPointer?) throws {

@@ -34,10 +34,7 @@ public func cStyleSide(_ options: UnsafePointer<stylize_options>?, _ contentWidt
         var o = TransferOptions()
         o.size = Int(raw.size)
         o.styleScale = raw.style_scale
-        // The one validator's ranges for the two numbers used here (no trap on NaN or 1e308).
-        for (key, value) in [(OptionKey.size, Double(o.size)), (.styleScale, o.styleScale)] {
-            if let problem = OptionTable[key].problem(value) { throw OptionError(key, problem) }
-        }
+        try o.validate(styleCount: 1)  // the one validator: no trap on a NaN or 1e308 style scale
         let style = ImageSize(width: Int(styleWidth), height: Int(styleHeight))
         let s = Admission.styleSide(content: ImageSize(width: Int(contentWidth), height: Int(contentHeight)),
                                     style: style, options: o)

@@ -31,6 +31,9 @@ enum Marshal {
         return image
     }
 
+    /// The image's size, for the engine's admission.
+    static func size(_ image: stylize_image) -> ImageSize { ImageSize(width: Int(image.width), height: Int(image.height)) }
+
     /// stride >= one row, and height rows of it fit in the address space.
     static func checkStride(_ stride: Int, width: Int, height: Int, channels: Int, name: String) throws {
         guard stride >= width * channels else {
@@ -158,10 +161,10 @@ enum Marshal {
             }
             return values[Int(raw)]
         }
-        t.initialization = try choice(.initialization, o.`init`.rawValue, [.content, .noise, .style])
-        t.optimizer = try choice(.optimizer, o.optimizer.rawValue, [.lbfgs, .adam])
-        t.pooling = try choice(.pooling, o.pooling.rawValue, [.max, .average])
-        t.preserveColors = try choice(.preserveColors, o.preserve_colors.rawValue, [.none, .luminance, .histogram])
+        t.initialization = try choice(.initialization, o.`init`.rawValue, OptionTable.initializations)
+        t.optimizer = try choice(.optimizer, o.optimizer.rawValue, OptionTable.optimizers)
+        t.pooling = try choice(.pooling, o.pooling.rawValue, OptionTable.poolings)
+        t.preserveColors = try choice(.preserveColors, o.preserve_colors.rawValue, OptionTable.colorModes)
 
         if let mask = o.mask {
             let w = Int(content.width), h = Int(content.height)

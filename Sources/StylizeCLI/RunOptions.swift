@@ -62,9 +62,9 @@ struct OptimizationOptions: ParsableArguments {
         var o = TransferOptions()
         if let size { o.size = size }
         if let iterations { o.iterations = iterations }
-        if let optimizer { o.optimizer = [.lbfgs, .adam][try OptionTable.choiceIndex(.optimizer, optimizer)] }
+        if let optimizer { o.optimizer = try OptionTable.choice(.optimizer, optimizer, in: OptionTable.optimizers) }
         if let learningRate { o.learningRate = learningRate }
-        if let pooling { o.pooling = [.max, .average][try OptionTable.choiceIndex(.pooling, pooling)] }
+        if let pooling { o.pooling = try OptionTable.choice(.pooling, pooling, in: OptionTable.poolings) }
         if let seed {
             guard let value = UInt64(seed) else {
                 guard let number = Double(seed), number == number.rounded() else { throw OptionError(.seed, "'\(seed)' is not a whole number") }

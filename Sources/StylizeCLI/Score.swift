@@ -43,7 +43,7 @@ struct Score: ParsableCommand {
         var o = TransferOptions()
         if let size { o.size = size }
         if let tvWeight { o.tvWeight = tvWeight }
-        if let pooling { o.pooling = [.max, .average][try OptionTable.choiceIndex(.pooling, pooling)] }
+        if let pooling { o.pooling = try OptionTable.choice(.pooling, pooling, in: OptionTable.poolings) }
         if let maxMemory { o.maxMemory = try OptionTable.bytes(.maxMemory, maxMemory) }
         try loss.apply(to: &o)
         (o.scales, o.iterations, o.levelIterations, o.optimizer) = (1, 1, nil, .adam)

@@ -105,14 +105,14 @@ struct Transfer: ParsableCommand {
             o.preserveColors = originalColors == 1 ? .luminance : .none
         }
         if let preserveColors {
-            o.preserveColors = [.none, .luminance, .histogram][try OptionTable.choiceIndex(.preserveColors, preserveColors)]
+            o.preserveColors = try OptionTable.choice(.preserveColors, preserveColors, in: OptionTable.colorModes)
         }
         switch initialization?.lowercased() {
         case nil: break
         case "random": o.initialization = .noise
         case "image":
             guard initImage != nil else { throw OptionError(.initialization, "'image' needs --init-image FILE") }
-        case let name?: o.initialization = [.content, .noise, .style][try OptionTable.choiceIndex(.initialization, name)]
+        case let name?: o.initialization = try OptionTable.choice(.initialization, name, in: OptionTable.initializations)
         }
         try o.validate(styleCount: stylePaths.count)
         return o

@@ -286,15 +286,7 @@ import StyleTransfer
         sample.shuffle(using: &rng)
         let err = Self.compare("objective (VGG16, \(pooling) pooling)", analytic: gradient, indices: Array(sample.prefix(48)),
                                &x, step: Self.objectiveStep) { x in objective.evaluate(x).0.total }
-        // Along the gradient itself (largest move 1 level), all pixels at once: ReLU kinks
-        // average out, and the slope |g|² cannot cancel the way a random direction's can.
-        let largest = gradient.map(abs).max()!
-        let d = gradient.map { $0 / largest }
-        let slope = zip(gradient, d).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-        let t: Float = 0.05
-        let up = objective.evaluate(zip(x, d).map { $0 + t * $1 }).0.total
-        let down = objective.evaluate(zip(x, d).map { $0 - t * $1 }).0.total
-        let directional = Support.relativeError((up - down) / Double(2 * t), slope, floor: 0)
+        let directional = Self.directionalError(gradient, at: x) { objective.evaluate($0).0.total }
         print("gradient objective (VGG16, \(pooling) pooling): directional derivative relative error \(String(format: "%.2e", directional))")
         // Measured (max / average pooling): directional 8.5e-5 / 5.8e-4; per pixel, whole vector
         // 1.8e-3 / 6.3e-3, median 6e-4 / 1.2e-3 (a step of 0.1 level; smaller ones are
@@ -307,4 +299,16 @@ import StyleTransfer
 
     /// In pixel levels (0-255).
     static let objectiveStep: Float = 0.1
+
+    /// Relative error of the central difference of `f` along the gradient itself (largest
+    /// move 1 level), all pixels at once: ReLU kinks average out, and the slope |g|²
+    /// cannot cancel the way a random direction's can.
+    static func directionalError(_ gradient: [Float], at x: [Float], _ f: ([Float]) -> Double) -> Double {
+        let largest = gradient.map(abs).max()!
+        let d = gradient.map { $0 / largest }
+        let slope = zip(gradient, d).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        let t: Float = 0.05
+        let up = f(zip(x, d).map { $0 + t * $1 }), down = f(zip(x, d).map { $0 - t * $1 })
+        return Support.relativeError((up - down) / Double(2 * t), slope, floor: 0)
+    }
 }

@@ -82,14 +82,7 @@ import Testing
                                                 indices: ring, &x, step: GradientTests.objectiveStep) {
             objective.evaluate($0).0.total
         }
-        // Along the gradient (largest move 1 level), as GradientTests.objectiveGradient.
-        let largest = gradient.map(abs).max()!
-        let d = gradient.map { $0 / largest }
-        let slope = Self.dot(gradient, d)
-        let t: Float = 0.05
-        let up = objective.evaluate(zip(x, d).map { $0 + t * $1 }).0.total
-        let down = objective.evaluate(zip(x, d).map { $0 - t * $1 }).0.total
-        let directional = Support.relativeError((up - down) / Double(2 * t), slope, floor: 0)
+        let directional = GradientTests.directionalError(gradient, at: x) { objective.evaluate($0).0.total }
         print("gradient mirrored objective: directional derivative relative error \(String(format: "%.2e", directional))")
         // Measured: directional 3.9e-5; per pixel, whole vector 6.1e-3, median 6.5e-3 (the
         // ring and 24 inside); without the fold the ring's whole-vector error is 2.5.

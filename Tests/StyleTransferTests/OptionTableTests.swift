@@ -25,6 +25,13 @@ import Testing
         }
     }
 
+    @Test func choiceValuesFollowTheirNames() throws {
+        #expect(OptionTable.initializations.count == OptionTable[.initialization].choices.count)
+        #expect(try OptionTable.choice(.initialization, "noise", in: OptionTable.initializations) == .noise)
+        #expect(try OptionTable.choice(.pooling, "avg", in: OptionTable.poolings) == .average)
+        #expect(throws: OptionError.self) { try OptionTable.choice(.optimizer, "sgd", in: OptionTable.optimizers) }
+    }
+
     @Test func defaultsPassTheValidator() throws {
         try TransferOptions().validate(styleCount: 1)
     }

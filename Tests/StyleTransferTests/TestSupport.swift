@@ -67,7 +67,7 @@ enum Support {
 
     /// The network over the real VGG16 weights of $STYLIZE_MODEL, loaded once for all tests.
     static func realNetwork(sourceLocation: SourceLocation = #_sourceLocation) throws -> FeatureNetwork {
-        _ = try requiredFile("STYLIZE_MODEL", "Stylize's vgg16.safetensors (e.g. /work/model/vgg16.safetensors)",
+        _ = try requiredFile("STYLIZE_MODEL", "Stylize's vgg16.safetensors (install.sh puts it in <prefix>/share/stylize/)",
                              sourceLocation: sourceLocation)
         return try loadedNetwork.get()
     }

@@ -11,7 +11,7 @@ Run by hand, once (the output is committed; rerun only when the formulas, the
 fixtures, the model or the options below change):
 
     BENCH_DIR=/tmp/stylize-bench \
-    TORCH_WHEEL=/opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl \
+    TORCH_WHEEL=/path/to/torch-cpu.whl \
         bash ../shared/bench/setup.sh          # a venv with torch (CPU) and numpy
     /tmp/stylize-bench/venv/bin/python Tests/reference/gatys_reference.py \
         [--model /usr/local/share/stylize/vgg16.safetensors] [--out Tests/fixtures/reference_losses.json]

@@ -24,6 +24,10 @@ import time
 
 import pyvips
 
+# The module loader the vips tests use (Plugins/vips/pyvips_load.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Plugins", "vips"))
+from pyvips_load import load  # noqa: E402
+
 RSS_LIMIT_MB = 5.0
 LIVE_LIMIT_MB = 0.5
 SIDE = 32
@@ -53,16 +57,6 @@ def measure():
     mmapped blocks). vips, the module and the library allocate with malloc."""
     m = LIBC.mallinfo2()
     return vm_rss_mb(), (m.uordblks + m.hblkhd) / 1048576.0
-
-
-def load(module):
-    """Without auto-loading, GLib must open the module so g_module_check_init runs."""
-    if module and not pyvips.type_find("VipsOperation", "stylize"):
-        gmodule = ctypes.CDLL("libgmodule-2.0.so.0")
-        gmodule.g_module_open.restype = ctypes.c_void_p
-        gmodule.g_module_open.argtypes = [ctypes.c_char_p, ctypes.c_int]
-        if not gmodule.g_module_open(module.encode(), 0):
-            raise SystemExit("g_module_open failed for " + module)
 
 
 def main():

@@ -133,12 +133,12 @@ public enum OptionTable {
              help: "Where the optimisation starts", cli: "init", c: "init", vips: "init"),
         spec(.initImage, .image, 0, 0, "", help: "Start from this image instead (resized to the content)",
              cli: "init-image"),
-        spec(.optimizer, .choice, 0, 1, "lbfgs", choices: ["lbfgs", "adam"],
+        spec(.optimizer, .choice, 0, 1, "lbfgs", choices: OptionTable.optimizers.map(\.rawValue),
              help: "Optimiser: L-BFGS with a line search, or Adam", cli: "optimizer", c: "optimizer", vips: "optimizer"),
         spec(.learningRate, .real, 0, 255, "2", lowerExclusive: true, unit: "levels",
              help: "Adam's step in pixel levels of 0-255 (L-BFGS ignores it)",
              cli: "learning-rate", c: "learning_rate", vips: "learning-rate"),
-        spec(.pooling, .choice, 0, 1, "max", choices: ["max", "avg"],
+        spec(.pooling, .choice, 0, 1, "max", choices: OptionTable.poolings.map(\.rawValue),
              help: "Pooling in the VGG network", cli: "pooling", c: "pooling", vips: "pooling"),
         spec(.seed, .integer, 0, Double(UInt64.max), "0",
              help: "Seed of the noise; equal inputs and seed give identical output",
@@ -150,7 +150,7 @@ public enum OptionTable {
         spec(.styleScale, .real, 0, 8, "1", lowerExclusive: true,
              help: "Style image size relative to the optimisation size (brush-stroke size)",
              cli: "style-scale", c: "style_scale", vips: "style-scale", gimp: "style-scale", label: "Style scale"),
-        spec(.preserveColors, .choice, 0, 2, "none", choices: ["none", "luminance", "histogram"],
+        spec(.preserveColors, .choice, 0, 2, "none", choices: OptionTable.colorModes.map(\.rawValue),
              help: "Keep the content's colours: transfer luminance only, or match the style's colours to the content first",
              cli: "preserve-colors", c: "preserve_colors", vips: "preserve-colors", gimp: "preserve-colors",
              label: "Preserve colors"),
@@ -180,6 +180,19 @@ public enum OptionTable {
 }
 
 extension OptionTable {
+    /// The engine's value for each name of a choice option, in the order of its
+    /// `choices` (the C enum's): every front door maps names and enum values
+    /// through these, so they cannot drift apart.
+    public static let initializations: [Initialization] = [.content, .noise, .style]
+    public static let optimizers = OptimizerKind.allCases
+    public static let poolings = PoolingMode.allCases
+    public static let colorModes = PreserveColors.allCases
+
+    /// `text`, one of a choice option's names, as its engine value from `values`.
+    public static func choice<T>(_ key: OptionKey, _ text: String, in values: [T]) throws -> T {
+        values[try choiceIndex(key, text)]
+    }
+
     /// The index of `text` among a choice option's names (the C enum value).
     public static func choiceIndex(_ key: OptionKey, _ text: String) throws -> Int {
         guard let i = self[key].choices.firstIndex(of: text.lowercased()) else {
