@@ -7,7 +7,7 @@ import StyleTransfer
 // No caller input can reach a trap (force unwrap, precondition, overflow).
 
 /// Same text as STYLIZE_VERSION_STRING in the header (tests/c compares them).
-private let versionString: StaticString = "1.0.0"
+private let versionString: StaticString = "1.1.0"
 
 @_cdecl("stylize_version")
 public func cVersion() -> UnsafePointer<CChar> {
@@ -136,7 +136,7 @@ struct Request {
         if pixelsRequired {
             guard output != nil else { throw ABIError.argument("output is NULL") }
             try Marshal.checkStride(outputStride, width: Int(self.content.width), height: Int(self.content.height),
-                                    channels: Int(self.content.channels), name: "output_stride")
+                                    channels: self.content.layout.pixelBytes, name: "output_stride")
         }
         // The image rule before anything is allocated for these sizes (the mask's floats, the planar copies).
         try Admission.check(Marshal.size(self.content), name: "content")
@@ -164,7 +164,8 @@ struct Request {
                    p.losses.total, p.losses.content, p.losses.style, p.losses.tv) == 0
             }
         }
-        let contentImage = Marshal.planar(content), styleImages = styles.map(Marshal.planar)
+        let contentImage = try Marshal.planar(content, name: "content")
+        let styleImages = try styles.enumerated().map { try Marshal.planar($0.element, name: "styles[\($0.offset)]") }
         let result = try model.transfer.run(content: contentImage, styles: styleImages, options: options, progress: callback)
         guard result.width == Int(content.width), result.height == Int(content.height),
               result.pixels.count == 3 * result.width * result.height else {

@@ -23,60 +23,24 @@ enum Marshal {
         guard (1...maxDimension).contains(Int(image.height)) else {
             throw ABIError.argument("\(name)->height \(image.height) is not in 1...\(maxDimension)")
         }
-        guard image.channels == 3 || image.channels == 4 else {
-            throw ABIError.argument("\(name)->channels \(image.channels) must be 3 (RGB) or 4 (RGBA)")
+        guard let layout = PixelLayout(image.channels) else {
+            throw ABIError.argument("\(name)->channels \(image.channels) must be 3 (RGB) or 4 (RGBA), "
+                + "optionally | STYLIZE_FORMAT_U16 or STYLIZE_FORMAT_F32")
         }
         try checkStride(image.stride, width: Int(image.width), height: Int(image.height),
-                        channels: Int(image.channels), name: "\(name)->stride")
+                        channels: layout.pixelBytes, name: "\(name)->stride")
         return image
     }
 
     /// The image's size, for the engine's admission.
     static func size(_ image: stylize_image) -> ImageSize { ImageSize(width: Int(image.width), height: Int(image.height)) }
 
-    /// stride >= one row, and height rows of it fit in the address space.
+    /// stride >= one row (`channels` bytes a pixel), and height rows of it fit in the address space.
     static func checkStride(_ stride: Int, width: Int, height: Int, channels: Int, name: String) throws {
         guard stride >= width * channels else {
-            throw ABIError.argument("\(name) \(stride) is smaller than width * channels = \(width * channels)")
+            throw ABIError.argument("\(name) \(stride) is smaller than width * channels\(channels > 4 ? " * sample size" : "") = \(width * channels)")
         }
         guard stride <= Int.max / height else { throw ABIError.argument("\(name) \(stride) is too large") }
-    }
-
-    /// Interleaved 8-bit sRGB to the engine's planar float RGB (alpha dropped).
-    static func planar(_ image: stylize_image) -> Image {
-        let w = Int(image.width), h = Int(image.height), c = Int(image.channels), plane = w * h
-        var pixels = [Float](repeating: 0, count: 3 * plane)
-        pixels.withUnsafeMutableBufferPointer { out in
-            for y in 0..<h {
-                let row = image.pixels! + y * image.stride
-                for x in 0..<w {
-                    out[y * w + x] = Float(row[x * c])
-                    out[plane + y * w + x] = Float(row[x * c + 1])
-                    out[2 * plane + y * w + x] = Float(row[x * c + 2])
-                }
-            }
-        }
-        return Image(width: w, height: h, pixels: pixels)
-    }
-
-    /// Planar float RGB back to interleaved bytes (rounded, clamped); alpha is
-    /// copied from the content. The caller has checked the result's size.
-    static func write(_ result: Image, alphaFrom content: stylize_image,
-                      to output: UnsafeMutablePointer<UInt8>, stride: Int) {
-        let w = result.width, h = result.height, c = Int(content.channels), plane = w * h
-        func byte(_ v: Float) -> UInt8 { v.isNaN ? 0 : UInt8(min(255, max(0, v.rounded()))) }
-        result.pixels.withUnsafeBufferPointer { p in
-            for y in 0..<h {
-                let row = output + y * stride
-                let source = content.pixels! + y * content.stride
-                for x in 0..<w {
-                    row[x * c] = byte(p[y * w + x])
-                    row[x * c + 1] = byte(p[plane + y * w + x])
-                    row[x * c + 2] = byte(p[2 * plane + y * w + x])
-                    if c == 4 { row[x * c + 3] = source[x * c + 3] }
-                }
-            }
-        }
     }
 
     // MARK: Options

@@ -44,6 +44,17 @@ else
     bad "test_abi.c does not compile:"; cat "$TMP/cc.log"
 fi
 
+# 16-bit and float pixels (a smooth 16-bit gradient keeps more than 256 levels) and stylize_estimate.
+if cc $CFLAGS "$REPO/Tests/c/test_formats.c" $(pkg-config --cflags --libs stylize) -lm -o "$TMP/test_formats" 2>"$TMP/cc.log"; then
+    "$TMP/test_formats" | tee "$TMP/formats.log"
+    line="$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$TMP/formats.log" | tail -n 1)"
+    if [ -n "$line" ]; then
+        passed=$((passed + ${line%% passed*})); f="${line#*passed, }"; failed=$((failed + ${f%% failed}))
+    else bad "test_formats crashed or printed no result"; fi
+else
+    bad "test_formats.c does not compile:"; cat "$TMP/cc.log"
+fi
+
 # The README's example: PPM in, PPM out, progress on stderr.
 if cc $CFLAGS "$REPO/examples/c/stylize_example.c" $(pkg-config --cflags --libs stylize) -o "$TMP/example" 2>"$TMP/cc.log"; then
     ok "examples/c/stylize_example.c compiles"

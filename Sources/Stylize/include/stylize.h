@@ -21,6 +21,9 @@
  * Pixels: interleaved 8-bit sRGB, 3 (RGB) or 4 (RGBA) channels, rows
  *        `stride` bytes apart (stride >= width * channels). Alpha is never
  *        stylized: it is copied from the content image to the output.
+ *        Since 1.1 an image may carry 16-bit or float samples instead
+ *        (STYLIZE_FORMAT_U16, STYLIZE_FORMAT_F32 or-ed into `channels`), so
+ *        that smooth gradients of 16-bit and float images do not band.
  */
 #ifndef STYLIZE_H
 #define STYLIZE_H
@@ -35,9 +38,9 @@ extern "C" {
 /* Compile-time version; compare with stylize_version() at run time. The
  * major number is the ABI version in the SONAME (libstylize.so.1). */
 #define STYLIZE_VERSION_MAJOR 1
-#define STYLIZE_VERSION_MINOR 0
+#define STYLIZE_VERSION_MINOR 1
 #define STYLIZE_VERSION_PATCH 0
-#define STYLIZE_VERSION_STRING "1.0.0"
+#define STYLIZE_VERSION_STRING "1.1.0"
 
 /* Limits checked on every call. Every image (content, style, mask) must
  * also be STYLIZE_MIN_SIDE to STYLIZE_MAX_SIDE px a side, at most
@@ -143,6 +146,21 @@ typedef struct stylize_image {
     size_t stride;         /* bytes from one row to the next, >= width * channels */
 } stylize_image;
 
+/* Sample formats (since 1.1), or-ed into stylize_image.channels, e.g.
+ * `4 | STYLIZE_FORMAT_F32`. Plain 3 or 4 is 8-bit, as in 1.0; a 1.0 library
+ * refuses the others (STYLIZE_ERROR_INVALID_ARGUMENT naming ->channels).
+ * `pixels` then points at uint16_t or float samples (cast to const uint8_t *;
+ * any alignment), and `stride` still counts bytes (>= width * channels *
+ * sample size). The output has the content's channels and format; alpha is
+ * copied sample for sample. Styles may use any format, independently.
+ * The engine computes in float: 16-bit and float images keep their levels
+ * (a 16-bit gradient keeps more than 256 of them) where 8-bit rounds. */
+#define STYLIZE_FORMAT_U8  0x000 /* uint8_t, 0..255 (the default) */
+#define STYLIZE_FORMAT_U16 0x100 /* uint16_t in host byte order, 0..65535 */
+#define STYLIZE_FORMAT_F32 0x200 /* float, 0..1 (gamma-encoded sRGB like the others); colour
+                                    outside 0..1 is clamped, NaN or infinity is refused */
+#define STYLIZE_CHANNELS_MASK 0x0ff /* channels & STYLIZE_CHANNELS_MASK: 3 or 4 */
+
 /* Progress, called on the calling thread once before the first step
  * (iteration 0) and after each step (iteration 1..total). Losses are the
  * weighted terms of the objective (total = content + style + tv). Return
@@ -226,6 +244,29 @@ stylize_status stylize_check(const stylize_model *model,
                              const stylize_image *content,
                              const stylize_image *styles, int32_t style_count,
                              const stylize_options *options);
+
+/* What a run will cost, from sizes alone (stylize_estimate()). */
+typedef struct stylize_estimate_info {
+    size_t struct_size;      /* set by the caller: sizeof(stylize_estimate_info) */
+    uint64_t peak_bytes;     /* the memory plan's estimated peak (what admission compares
+                                with the budget and the machine) */
+    double pixel_iterations; /* the work: the sum over levels of optimised pixels (margin
+                                included) times iterations. Seconds = pixel_iterations x the
+                                machine's seconds per pixel-iteration (README: Performance) */
+    int32_t levels;          /* coarse-to-fine levels that run */
+    int32_t width, height;   /* the finest level: the size the picture is optimised at */
+    int32_t tiled;           /* 1 when a level is optimised in tiles (max_memory) */
+} stylize_estimate_info;
+
+/* stylize_check() that also reports the plan: on STYLIZE_OK *out holds the
+ * estimate (as much of it as out->struct_size covers); otherwise *out is
+ * untouched and the status and message are stylize_check()'s. Hosts show
+ * it before a run (the GIMP dialog's time and memory line). */
+stylize_status stylize_estimate(const stylize_model *model,
+                                const stylize_image *content,
+                                const stylize_image *styles, int32_t style_count,
+                                const stylize_options *options,
+                                stylize_estimate_info *out);
 
 /* The option table: every option of a run, with its range, default and
  * spelling at each front door (the vips module and the GIMP plug-in build
