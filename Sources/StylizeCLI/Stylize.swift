@@ -9,7 +9,7 @@ struct Stylize: ParsableCommand {
         abstract: "Neural style transfer (Gatys, Ecker and Bethge) on the CPU.",
         discussion: "Run `stylize CONTENT STYLE -o OUT.png`; see `stylize help <subcommand>`.",
         version: "1.0.0",
-        subcommands: [Transfer.self, Reconstruct.self, Texture.self, Score.self, OptionsCommand.self, ModelCommand.self, Bench.self, Study.self],
+        subcommands: [Transfer.self, Reconstruct.self, Texture.self, Score.self, OptionsCommand.self, ModelCommand.self, Bench.self, Study.self, Batch.self],
         defaultSubcommand: Transfer.self
     )
 }
@@ -124,6 +124,7 @@ struct Transfer: ParsableCommand {
     }
 
     mutating func run() throws {
+        noteSeveralStyles()
         try reportingErrors {
             try runAndSave(content: content, styles: stylePaths, others: [mask, initImage].compactMap { $0 },
                            options: try transferOptions(), common: common) { o, load in
