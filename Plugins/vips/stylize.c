@@ -354,13 +354,26 @@ vips_stylize_progress_cb(void *user, int32_t iteration, int32_t total,
 	return 0;
 }
 
-/* Any image vips handles -> interleaved 8-bit sRGB, 3 bands, no alpha,
- * resized to width x height exactly (0: its own size), in memory, as a new
- * reference; NULL with a vips error on failure. The resize is part of the
- * pipeline, so only the resized pixels are ever held as 8-bit RGB. */
+/* Whether an image's colour goes through the engine in 16 bits: any band
+ * format deeper than 8 bits whose interpretation colourspace knows (RGB16,
+ * GREY16, scRGB float, Lab ...), so smooth gradients keep their levels
+ * (STYLIZE_FORMAT_U16). Unknown interpretations keep the 8-bit path. */
+static gboolean
+vips_stylize_deep(VipsImage *image)
+{
+	return image->BandFmt != VIPS_FORMAT_UCHAR &&
+		image->BandFmt != VIPS_FORMAT_CHAR &&
+		vips_colourspace_issupported(image);
+}
+
+/* Any image vips handles -> interleaved sRGB, 3 bands, no alpha, 8-bit
+ * (deep FALSE) or 16-bit (RGB16, deep TRUE), resized to width x height
+ * exactly (0: its own size), in memory, as a new reference; NULL with a vips
+ * error on failure. The resize is part of the pipeline, so only the resized
+ * pixels are ever held as RGB. */
 static VipsImage *
-vips_stylize_to_srgb8(VipsObject *parent, VipsImage *image,
-	int width, int height)
+vips_stylize_to_srgb(VipsObject *parent, VipsImage *image,
+	int width, int height, gboolean deep)
 {
 	VipsImage **t = (VipsImage **) vips_object_local_array(parent, 8);
 	VipsImage *x;
@@ -380,7 +393,8 @@ vips_stylize_to_srgb8(VipsObject *parent, VipsImage *image,
 	 * colourspace cannot interpret (e.g. 2-band "multiband") are taken as
 	 * grey (band 0) or RGB (bands 0-2) below. */
 	if (vips_colourspace_issupported(x)) {
-		if (vips_colourspace(x, &t[2], VIPS_INTERPRETATION_sRGB,
+		if (vips_colourspace(x, &t[2], deep
+				? VIPS_INTERPRETATION_RGB16 : VIPS_INTERPRETATION_sRGB,
 				"source_space",
 				vips_image_guess_interpretation(x),
 				NULL))
@@ -392,7 +406,11 @@ vips_stylize_to_srgb8(VipsObject *parent, VipsImage *image,
 
 	/* Unknown interpretations (e.g. 16-bit "multiband") pass through
 	 * colourspace unchanged: scale 16-bit down, clip the rest. */
-	if (x->BandFmt == VIPS_FORMAT_USHORT) {
+	if (deep) {
+		if (vips_cast(x, &t[3], VIPS_FORMAT_USHORT, NULL))
+			return NULL;
+	}
+	else if (x->BandFmt == VIPS_FORMAT_USHORT) {
 		if (vips_cast(x, &t[3], VIPS_FORMAT_UCHAR, "shift", TRUE, NULL))
 			return NULL;
 	}
@@ -443,7 +461,7 @@ vips_stylize_mask8(VipsObject *parent, VipsImage *mask, int width, int height)
 {
 	VipsImage **t = (VipsImage **) vips_object_local_array(parent, 3);
 
-	if (!(t[0] = vips_stylize_to_srgb8(parent, mask, width, height)) ||
+	if (!(t[0] = vips_stylize_to_srgb(parent, mask, width, height, FALSE)) ||
 		vips_colourspace(t[0], &t[1], VIPS_INTERPRETATION_B_W, NULL) ||
 		!(t[2] = vips_image_copy_memory(t[1])))
 		return NULL;
@@ -452,10 +470,11 @@ vips_stylize_mask8(VipsObject *parent, VipsImage *mask, int width, int height)
 	return t[2];
 }
 
-/* The engine's sRGB result -> the content's interpretation, format and
- * colour band count (alpha is joined by the caller). */
+/* The engine's sRGB result (8-bit sRGB or RGB16) -> the content's
+ * interpretation, format and colour band count (alpha is joined by the
+ * caller). */
 static VipsImage *
-vips_stylize_from_srgb8(VipsObject *parent, VipsImage *rgb, VipsImage *colour)
+vips_stylize_from_srgb(VipsObject *parent, VipsImage *rgb, VipsImage *colour)
 {
 	VipsImage **t = (VipsImage **) vips_object_local_array(parent, 4);
 	VipsInterpretation target = vips_image_guess_interpretation(colour);
@@ -682,9 +701,9 @@ vips_stylize_style8(VipsObject *parent, VipsImage *style,
 	/* The engine's rounding (ImageSize.size(longestSide:)). */
 	scale = (double) side / longest;
 
-	return vips_stylize_to_srgb8(parent, style,
+	return vips_stylize_to_srgb(parent, style,
 		VIPS_MAX(1, (int) rint(style->Xsize * scale)),
-		VIPS_MAX(1, (int) rint(style->Ysize * scale)));
+		VIPS_MAX(1, (int) rint(style->Ysize * scale)), FALSE);
 }
 
 static int
@@ -694,10 +713,12 @@ vips_stylize_run(VipsStylize *op, stylize_model *model,
 	VipsObject *object = VIPS_OBJECT(op);
 	const char *nickname = VIPS_OBJECT_GET_CLASS(object)->nickname;
 	VipsImage **t = (VipsImage **) vips_object_local_array(object, 11);
-	VipsImage *content8, *style8, *style28 = NULL, *mask8 = NULL;
+	VipsImage *content_rgb, *style8, *style28 = NULL, *mask8 = NULL;
 	VipsImage *colour, *alpha = NULL, *x;
 	stylize_image images[3];
 	int style_count = op->style2 ? 2 : 1;
+	gboolean deep;
+	int sample;
 	uint8_t *output;
 	size_t stride;
 	stylize_status status;
@@ -740,9 +761,12 @@ vips_stylize_run(VipsStylize *op, stylize_model *model,
 	else
 		colour = t[0];
 
-	if (!(content8 = vips_stylize_to_srgb8(object, colour, 0, 0)))
+	/* Deeper than 8 bits: 16-bit through the engine (STYLIZE_FORMAT_U16). */
+	deep = vips_stylize_deep(colour);
+	sample = deep ? 2 : 1;
+	if (!(content_rgb = vips_stylize_to_srgb(object, colour, 0, 0, deep)))
 		return -1;
-	t[3] = content8;
+	t[3] = content_rgb;
 	if (!(style8 = vips_stylize_style8(object, op->style, op->in, options)))
 		return -1;
 	t[4] = style8;
@@ -754,16 +778,17 @@ vips_stylize_run(VipsStylize *op, stylize_model *model,
 	}
 	if (vips_stylize_mask(op)) {
 		if (!(mask8 = vips_stylize_mask8(object, vips_stylize_mask(op),
-				content8->Xsize, content8->Ysize)))
+				content_rgb->Xsize, content_rgb->Ysize)))
 			return -1;
 		t[6] = mask8;
 		options->mask = VIPS_IMAGE_ADDR(mask8, 0, 0);
 		options->mask_stride = VIPS_IMAGE_SIZEOF_LINE(mask8);
 	}
 
-	images[0] = (stylize_image){ VIPS_IMAGE_ADDR(content8, 0, 0),
-		content8->Xsize, content8->Ysize, 3,
-		VIPS_IMAGE_SIZEOF_LINE(content8) };
+	images[0] = (stylize_image){ VIPS_IMAGE_ADDR(content_rgb, 0, 0),
+		content_rgb->Xsize, content_rgb->Ysize,
+		3 | (deep ? STYLIZE_FORMAT_U16 : STYLIZE_FORMAT_U8),
+		VIPS_IMAGE_SIZEOF_LINE(content_rgb) };
 	images[1] = (stylize_image){ VIPS_IMAGE_ADDR(style8, 0, 0),
 		style8->Xsize, style8->Ysize, 3,
 		VIPS_IMAGE_SIZEOF_LINE(style8) };
@@ -775,8 +800,8 @@ vips_stylize_run(VipsStylize *op, stylize_model *model,
 	progress.tty = isatty(STDERR_FILENO);
 	show_progress = progress.tty || vips_stylize_vips_progress();
 
-	stride = (size_t) content8->Xsize * 3;
-	if (!(output = vips_tracked_malloc(stride * content8->Ysize)))
+	stride = (size_t) content_rgb->Xsize * 3 * sample;
+	if (!(output = vips_tracked_malloc(stride * content_rgb->Ysize)))
 		return -1;
 	status = stylize_with_model(model, &images[0], &images[1], style_count,
 		options, show_progress ? vips_stylize_progress_cb : NULL,
@@ -786,14 +811,15 @@ vips_stylize_run(VipsStylize *op, stylize_model *model,
 		vips_stylize_error(nickname, status);
 		return -1;
 	}
-	t[7] = vips_image_new_from_memory_copy(output, stride * content8->Ysize,
-		content8->Xsize, content8->Ysize, 3, VIPS_FORMAT_UCHAR);
+	t[7] = vips_image_new_from_memory_copy(output, stride * content_rgb->Ysize,
+		content_rgb->Xsize, content_rgb->Ysize, 3,
+		deep ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR);
 	vips_tracked_free(output);
 	if (!t[7])
 		return -1;
-	t[7]->Type = VIPS_INTERPRETATION_sRGB;
+	t[7]->Type = deep ? VIPS_INTERPRETATION_RGB16 : VIPS_INTERPRETATION_sRGB;
 
-	if (!(x = vips_stylize_from_srgb8(object, t[7], colour)))
+	if (!(x = vips_stylize_from_srgb(object, t[7], colour)))
 		return -1;
 	t[8] = x;
 	if (alpha) {

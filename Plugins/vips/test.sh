@@ -151,6 +151,26 @@ if V stylize "$T/c16a.png" "$STYLE" "$T/o16a.png" "${FAST[@]}" 2>"$T/err" \
     ok "16-bit RGBA: stays ushort/4 bands/rgb16, alpha identical, colour changed"
 else bad "16-bit RGBA: stays ushort/4 bands/rgb16, alpha identical, colour changed"; fi
 
+# --- High bit depth: a smooth 16-bit sky and a float (scRGB) one keep > 256 levels ---
+# 16-bit and float content goes through the library as 16-bit (STYLIZE_FORMAT_U16),
+# so the 512 columns of a gradient keep more levels than 8-bit has (256).
+levels() { convert "$1" -channel "$2" -separate -format '%k' info: 2>/dev/null; }
+vips xyz "$T/sxy.v" 512 64 && vips extract_band "$T/sxy.v" "$T/sx.v" 0 \
+    && vips linear "$T/sx.v" "$T/sr.v" 60 5000 && vips linear "$T/sx.v" "$T/sg.v" 20 20000 \
+    && vips linear "$T/sx.v" "$T/sb.v" -- -50 60000 && vips bandjoin "$T/sr.v $T/sg.v $T/sb.v" "$T/srgb.v" \
+    && vips cast "$T/srgb.v" "$T/sky.v" ushort && vips copy "$T/sky.v" "$T/sky16.png" --interpretation rgb16 \
+    && vips colourspace "$T/sky16.png" "$T/skyf.tif" scrgb
+for sky in sky16.png skyf.tif; do
+    out="$T/out_$sky"
+    if V stylize "$T/$sky" "$STYLE" "$out" "${FAST[@]}" 2>"$T/err" && [ "$(kind "$out")" = "$(kind "$T/$sky")" ]; then
+        vips colourspace "$out" "$T/check16.png" rgb16 2>/dev/null
+        r="$(levels "$T/check16.png" R)"; b="$(levels "$T/check16.png" B)"; in_r="$(levels "$T/sky16.png" R)"
+        if [ "${r:-0}" -gt 256 ] && [ "${b:-0}" -gt 256 ] && gt "$(meandiff "$out" "$T/$sky")" 0; then
+            ok "$sky ($(kind "$out")): $r red and $b blue levels after stylizing (input $in_r; 8-bit has 256)"
+        else bad "$sky: $r red and $b blue levels after stylizing (input $in_r)"; fi
+    else bad "$sky: stylize failed or changed the format ($(kind "$out"))"; fi
+done
+
 # --- Other interpretations ----------------------------------------------------------
 # Each: input made from the content, output must keep format/bands/interpretation.
 vips colourspace "$CONTENT" "$T/grey.png" b-w
