@@ -60,6 +60,9 @@ suite gimp bash "$REPO/Plugins/gimp/test.sh" "$PREFIX"
 suite contract bash "$REPO/Tests/contract/run.sh" "$PREFIX"
 suite soak bash "$REPO/Tests/soak/run.sh" "$PREFIX"
 suite study bash "$REPO/Tests/cli/study_test.sh"
+suite batch bash "$REPO/Tests/batch/run.sh"
+# A one-node Slurm cluster on localhost (installs slurmctld, slurmd, munge with apt-get if missing).
+suite scaleout bash "$REPO/Tests/scaleout/run.sh"
 suite faults bash "$REPO/Tests/faults/run.sh"
 # libFuzzer targets, 45 s each, and the C ABI suite under ASan + UBSan (ThreadSanitizer:
 # `Tests/sanitize.sh thread`, about 5 minutes, is run by hand before a release).
