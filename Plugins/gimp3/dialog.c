@@ -1,0 +1,77 @@
+/*
+ * dialog.c - the dialog of Filters > Artistic > Neural Style Transfer: a
+ * GimpProcedureDialog over the procedure's config, so labels (nicks),
+ * tooltips (blurbs), ranges and defaults (Reset) are the option table's
+ * (args.c) and GIMP keeps the last values. C because GTK is macros.
+ */
+#include <math.h>
+
+#include <libgimp/gimpui.h>
+
+#include "stylize-gimp3.h"
+
+/* A weight's slider on a log scale around the table's default (default/100 to
+ * default x 100): the table's ranges start at 0 and span twelve decades, a
+ * linear slider over them is useless. The spin button keeps the full range. */
+static void
+log_slider(GimpProcedureDialog *dialog, const char *property)
+{
+    const stylize_option_info *info = stylize_option_find(property);
+    GtkWidget *entry = gimp_procedure_dialog_get_scale_entry(dialog, property, 1.0);
+    if (!info || !entry || info->default_value <= 0)
+        return;
+    double lower = MAX(info->default_value / 100, info->minimum), upper = MIN(info->default_value * 100, info->maximum);
+    if (lower <= 0)
+        return;
+    gimp_scale_entry_set_bounds(GIMP_SCALE_ENTRY(entry), lower, upper, FALSE);
+    gimp_scale_entry_set_logarithmic(GIMP_SCALE_ENTRY(entry), TRUE);
+    gtk_widget_set_size_request(gimp_scale_entry_get_range(GIMP_SCALE_ENTRY(entry)), 160, -1);
+    /* enough decimals to show the slider's lower end */
+    int digits = CLAMP((int)ceil(-log10(lower)) + 1, 2, 10);
+    gimp_label_spin_set_digits(GIMP_LABEL_SPIN(entry), digits);
+    gtk_entry_set_width_chars(GTK_ENTRY(gimp_label_spin_get_spin_button(GIMP_LABEL_SPIN(entry))), digits + 3);
+}
+
+/* OK only with a style (a file or a layer), the share only with a second style. */
+static void
+update_sensitivity(GObject *config, GParamSpec *pspec, GimpProcedureDialog *dialog)
+{
+    GFile *file = NULL, *file2 = NULL;
+    GimpDrawable *layer = NULL;
+    g_object_get(config, "style-file", &file, "style-drawable", &layer, "style2-file", &file2, NULL);
+    gtk_dialog_set_response_sensitive(GTK_DIALOG(dialog), GTK_RESPONSE_OK, file || layer);
+    if (g_getenv(STYLIZE_GIMP3_STATE_ENV))  /* for the tests */
+        g_printerr("stylize-dialog: ok-sensitive=%d\n", file || layer);
+    gtk_widget_set_sensitive(gimp_procedure_dialog_get_widget(dialog, "style-blend", G_TYPE_NONE), file2 != NULL);
+    g_clear_object(&file);
+    g_clear_object(&file2);
+    g_clear_object(&layer);
+}
+
+gboolean
+stylize_gimp3_dialog(GimpProcedure *procedure, GimpProcedureConfig *config, GimpImage *image, GimpDrawable *drawable)
+{
+    gimp_ui_init(STYLIZE_GIMP3_BINARY);
+    GtkWidget *widget = gimp_procedure_dialog_new(procedure, config, "Neural Style Transfer");
+    GimpProcedureDialog *dialog = GIMP_PROCEDURE_DIALOG(widget);
+
+    log_slider(dialog, "style-weight");
+    log_slider(dialog, "content-weight");
+    gimp_procedure_dialog_fill_box(dialog, "style-box", "style-file", "style-drawable", "style2-file",
+                                   "style-blend", NULL);
+    gimp_procedure_dialog_get_label(dialog, "style-title", "Style", FALSE, FALSE);
+    gimp_procedure_dialog_fill_frame(dialog, "style-frame", "style-title", FALSE, "style-box");
+    gimp_procedure_dialog_fill_box(dialog, "advanced-box", "content-weight", "preserve-colors", "scales",
+                                   "seed", "max-memory", NULL);
+    gimp_procedure_dialog_get_label(dialog, "advanced-title", "Advanced", FALSE, FALSE);
+    gimp_procedure_dialog_fill_expander(dialog, "advanced", "advanced-title", FALSE, "advanced-box");
+    gimp_procedure_dialog_fill(dialog, "style-frame", "style-weight", "size", "style-scale", "iterations",
+                               "advanced", NULL);
+
+    g_signal_connect(config, "notify", G_CALLBACK(update_sensitivity), dialog);
+    update_sensitivity(G_OBJECT(config), NULL, dialog);
+    gboolean ok = gimp_procedure_dialog_run(dialog);
+    g_signal_handlers_disconnect_by_func(config, update_sensitivity, dialog);
+    gtk_widget_destroy(widget);
+    return ok;
+}

@@ -1,0 +1,42 @@
+/*
+ * stylize-gimp3.h - what the GIMP 3 plug-in's files share. The plug-in is C
+ * because libgimp-3.0's classes (GimpPlugIn, GimpProcedure) and GTK are made
+ * of GObject macros. It translates between GIMP and the installed libstylize
+ * (stylize.h): arguments, ranges, defaults and help come from the library's
+ * option table, values are checked only by the library's validator.
+ */
+#ifndef STYLIZE_GIMP3_H
+#define STYLIZE_GIMP3_H
+
+#include <libgimp/gimp.h>
+#include <stylize.h>
+
+/* The GIMP 2.10 plug-in's PDB name, so scripts port. */
+#define STYLIZE_GIMP3_PROC "plug-in-stylize"
+/* Its executable and folder: ~/.config/GIMP/3.0/plug-ins/stylize/stylize. */
+#define STYLIZE_GIMP3_BINARY "stylize"
+
+/* args.c: the procedure's arguments, declared from the option table. */
+void stylize_gimp3_add_arguments(GimpProcedure *procedure);
+/* A run's options from the config, and *blend_first, the first style's share
+ * of two. FALSE with *problem (free it) when a value is not even of its
+ * option's syntax (the memory budget's "2G"); ranges are the validator's. */
+gboolean stylize_gimp3_options(GimpProcedureConfig *config, stylize_options *options,
+                               double *blend_first, gchar **problem);
+/* The library's last error in the dialog's words: an option error names its
+ * label; images are named as the user sees them (layer_name, style_names). */
+gchar *stylize_gimp3_error(stylize_status status, const char *layer_name,
+                           const char *const *style_names, int style_count);
+
+/* run.c: stylizes the drawable (the selection only, one undo step). FALSE
+ * with *error set on failure or cancel (*cancelled then TRUE). */
+gboolean stylize_gimp3_run(GimpImage *image, GimpDrawable *drawable, GimpProcedureConfig *config,
+                           gboolean *cancelled, GError **error);
+
+/* dialog.c: the dialog (GimpProcedureDialog); TRUE on OK. With this
+ * variable set it prints whether OK is sensitive (the tests read it). */
+#define STYLIZE_GIMP3_STATE_ENV "STYLIZE_GIMP3_DIALOG_STATE"
+gboolean stylize_gimp3_dialog(GimpProcedure *procedure, GimpProcedureConfig *config,
+                              GimpImage *image, GimpDrawable *drawable);
+
+#endif

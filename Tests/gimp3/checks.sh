@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The GIMP 3 checks, run INSIDE the Debian 13 root by Tests/gimp3/run.sh (the repo at /src):
+#
+#   bash Tests/gimp3/checks.sh WORK
+#
+# WORK holds prefix/ (libstylize.so.1 + stylize.h as built on the host) and model.safetensors.
+# Prints one "PASS name" or "FAIL name: why" line per check. gimp-console-3.0 exits 0 even
+# when a batch command fails, so the checks read the files written and the messages.
+set -uo pipefail
+WORK="${1:?usage: checks.sh WORK}"
+cd /src
+CONTENT=/src/Tests/fixtures/tiny_content_64.ppm   # 64x64 RGB
+STYLE=/src/Tests/fixtures/tiny_style_64.ppm
+export GIMP3_DIRECTORY="$WORK/profile" STYLIZE_MODEL="$WORK/model.safetensors"
+BIN="$GIMP3_DIRECTORY/plug-ins/stylize/stylize"   # the executable's name is its folder's
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; }
+
+# --- build with the root's gcc and libgimp-3.0 against the host-built library ---
+if Plugins/gimp3/build.sh "$WORK/prefix" "$BIN" >"$WORK/build.log" 2>&1 \
+   && ! grep -q "warning:" "$WORK/build.log"; then pass "build.sh: gcc + pkg-config gimp-3.0 gimpui-3.0, no warnings"
+else fail "build.sh" "$(tail -n 5 "$WORK/build.log")"; exit 0; fi
+resolved="$(ldd "$BIN" | awk '/libstylize.so.1/ {print $3}')"
+if [ "$resolved" = "$WORK/prefix/lib/libstylize.so.1" ] && ! ldd "$BIN" | grep -q "not found"; then
+    pass "links the installed libstylize.so.1 (rpath), every library found on Debian 13"
+else fail "linking" "libstylize resolves to '$resolved'; $(ldd "$BIN" | grep 'not found' | head -n 3)"; fi
+
+# gimp-console-3.0 with Script-Fu batch commands (GIMP 3 needs a batch interpreter).
+gimp3() { # LOG SCHEME...
+    local log="$1"; shift
+    local args=()
+    for b in "$@"; do args+=(-b "$b"); done
+    timeout 300 gimp-console-3.0 -i --batch-interpreter plug-in-script-fu-eval "${args[@]}" --quit \
+        >"$WORK/$log.log" 2>&1
+    echo "exit $?" >>"$WORK/$log.log"
+}
+LOAD="(img (car (gimp-file-load RUN-NONINTERACTIVE \"$CONTENT\"))) (drw (vector-ref (car (gimp-image-get-layers img)) 0))"
+CALL="plug-in-stylize #:run-mode RUN-NONINTERACTIVE #:image img #:drawables (vector drw) #:style-file \"$STYLE\" #:iterations 5 #:size 64"
+crashed() { grep -qiE "crashed|segmentation|terminated|exit 1[23][0-9]" "$1"; }
+
+# --- registration and a named-argument batch run on a rectangular selection ---
+gimp3 batch \
+    '(display (string-append "EXISTS " (number->string (car (gimp-pdb-procedure-exists "plug-in-stylize")))))' \
+    "(let* ($LOAD) (gimp-file-save RUN-NONINTERACTIVE img \"$WORK/in.ppm\" -1) (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 16 16 32 24) ($CALL #:preserve-colors \"none\" #:max-memory \"512M\") (gimp-file-save RUN-NONINTERACTIVE img \"$WORK/out.ppm\" -1))"
+B="$WORK/batch.log"
+if grep -q "EXISTS 1" "$B" && ! grep -q "has no GIMP 3 argument" "$B"; then
+    pass "registered: (gimp-pdb-procedure-exists \"plug-in-stylize\"), every table option declared"
+else fail "registration" "$(grep -iE "EXISTS|error|argument" "$B" | head -n 5)"; fi
+if [ -s "$WORK/out.ppm" ] && [ -s "$WORK/in.ppm" ] && ! crashed "$B"; then
+    changed="$(compare -metric AE "$WORK/in.ppm" "$WORK/out.ppm" null: 2>&1 | sed 's/ .*//')"
+    # The box around every changed pixel (ImageMagick's trim box of the difference).
+    box="$(convert "$WORK/in.ppm" "$WORK/out.ppm" -compose difference -composite -threshold 0 -format '%@' info:)"
+    if [[ "$box" =~ ^([0-9]+)x([0-9]+)\+([0-9]+)\+([0-9]+)$ ]] && [ "${changed:-0}" -gt 0 ] \
+       && [ "${BASH_REMATCH[3]}" -ge 16 ] && [ "${BASH_REMATCH[4]}" -ge 16 ] \
+       && [ $((BASH_REMATCH[3] + BASH_REMATCH[1])) -le 48 ] && [ $((BASH_REMATCH[4] + BASH_REMATCH[2])) -le 40 ]; then
+        pass "batch run with named arguments: $changed pixels changed, all inside the 32x24+16+16 selection (box $box)"
+    else fail "batch run" "changed $changed pixels in box '$box', selection is 32x24+16+16"; fi
+else fail "batch run" "no output image; $(grep -iE "error" "$B" | head -n 3)"; fi
+
+# --- a bad value: a clear message naming the option, no crash ---
+bad() { # NAME EXPECTED-MESSAGE EXTRA-ARGUMENTS
+    gimp3 "bad-$1" "(let* ($LOAD) ($CALL $3))"
+    local log="$WORK/bad-$1.log"
+    if grep -qF "$2" "$log" && grep -q "execution error" "$log" && ! crashed "$log"; then pass "bad $1: '$2'"
+    else fail "bad $1" "expected '$2'; got: $(grep -iE "error" "$log" | head -n 3)"; fi
+}
+bad style-scale "Style scale: 0 is out of range" '#:style-scale 0.0'
+bad max-memory "Memory budget: 'lots' is not a size" '#:max-memory "lots"'
+
+# --- the dialog under Xvfb: OK only with a style; a screenshot ---
+Xvfb :99 -screen 0 1280x1024x24 -nolisten tcp >/dev/null 2>&1 &
+XVFB=$!
+trap 'kill $XVFB 2>/dev/null' EXIT
+window() { DISPLAY=:99 xwininfo -root -tree 2>/dev/null | awk '/"Neural Style Transfer"/ {print $1; exit}'; }
+dialog() { # LOG EXTRA-ARGUMENTS [SCREENSHOT]: opens the dialog, waits for it, closes GIMP
+    STYLIZE_GIMP3_DIALOG_STATE=1 DISPLAY=:99 timeout 120 gimp-console-3.0 -i --batch-interpreter plug-in-script-fu-eval \
+        -b "(let* ($LOAD) (plug-in-stylize #:run-mode RUN-INTERACTIVE #:image img #:drawables (vector drw) $2))" \
+        --quit >"$WORK/$1.log" 2>&1 &
+    local gimp=$! id="" i
+    for i in $(seq 1 120); do
+        id="$(window)"
+        [ -n "$id" ] && break
+        sleep 0.5
+    done
+    sleep 2  # drawn
+    [ -n "$id" ] && [ -n "${3:-}" ] && DISPLAY=:99 timeout 30 import -window "$id" "$3"
+    kill "$gimp" 2>/dev/null; wait "$gimp" 2>/dev/null
+    # The plug-in ends after GIMP: wait for its window to go (the next dialog is a new one).
+    for i in $(seq 1 40); do [ -z "$(window)" ] && break; sleep 0.5; done
+    [ -n "$id" ]
+}
+if dialog dialog-empty ""; then
+    if grep -q "ok-sensitive=0" "$WORK/dialog-empty.log" && ! grep -q "ok-sensitive=1" "$WORK/dialog-empty.log"; then
+        pass "dialog without a style: OK disabled"
+    else fail "dialog OK" "no style but $(grep -o 'ok-sensitive=.' "$WORK/dialog-empty.log" | sort -u | tr '\n' ' ')"; fi
+else fail "dialog" "no 'Neural Style Transfer' window in 60 s; $(tail -n 3 "$WORK/dialog-empty.log")"; fi
+if dialog dialog-style "#:style-file \"/src/examples/style_great_wave_hokusai.jpg\"" "$WORK/dialog.png" \
+   && grep -q "ok-sensitive=1" "$WORK/dialog-style.log" \
+   && [ "$(identify -format '%w' "$WORK/dialog.png" 2>/dev/null || echo 0)" -ge 200 ]; then
+    pass "dialog with a style: OK enabled, screenshot $(identify -format '%wx%h' "$WORK/dialog.png")"
+else fail "dialog screenshot" "$(grep -o 'ok-sensitive=.' "$WORK/dialog-style.log" | sort -u | tr '\n' ' ')"; fi
