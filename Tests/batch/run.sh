@@ -60,6 +60,19 @@ check "the resumed batch equals the uninterrupted one, byte for byte" same_set "
 check "... and the $before outputs made before the kill were not touched" \
     test "$(find "$T/kill" -name '*.png' -newer "$T/killed-at" | wc -l)" = $((6 - before))
 
+# --- Ctrl-C: the first SIGINT cancels the running item (nothing half-made is kept) and ends by SIGINT ---
+set -m  # job control: a script's background job would otherwise start with SIGINT ignored (POSIX)
+"$BIN" batch "$T/in" --style "$T/st/wave.png" --style "$T/st/swirl.png" -o "$T/int" "${FAST[@]}" --jobs 1 2>"$T/int.log" &
+pid=$!
+set +m
+for _ in $(seq 600); do ls "$T/int"/*.stylize.json >/dev/null 2>&1 && break; sleep 0.05; done
+kill -INT $pid; wait $pid; rc=$?
+n=$(ls "$T/int" | grep -c '\.stylize\.json$')
+check "SIGINT stops the batch: exit 130, $n of 6 made, the summary says how to continue" \
+    test $rc = 130 -a "$n" -ge 1 -a "$n" -lt 6 -a "$(grep -c 'interrupted: run the same command again' "$T/int.log")" = 1
+check "... every output left has its record, and no temporary file is left" \
+    test "$(ls "$T/int" | grep -c '\.png$')" = "$n" -a "$(ls "$T/int" | grep -c tmp)" = 0
+
 # --- skip when the record matches, redo when something changed ---
 "$BIN" batch "$T/in" --style "$T/st/wave.png" --style "$T/st/swirl.png" -o "$T/ref" --image-size=48 --num-iterations 3 2>"$T/again.log"
 check "a rerun (aliases spelled differently) skips all 6" test "$(count "$T/again.log" skipped)" = 6 -a "$(count "$T/again.log" made)" = 0
