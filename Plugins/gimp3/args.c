@@ -6,6 +6,8 @@
  * reworded in the dialog's labels (stylize_gimp3_error).
  *
  * Arguments keep the GIMP 2.10 plug-in's names and order (scripts port);
+ * the dialog shows style-weight as the 2.10 dialog's 0-100 strength
+ * (stylize-strength.h, an aux argument);
  * GIMP-only ones (the style images, the share of two styles) say how they map
  * to the table.
  */
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include "stylize-gimp3.h"
+#include "stylize-strength.h"
 
 /* The table's options with a GIMP name, in the 2.10 procedure's order. */
 static const char *const table_order[] = {
@@ -138,6 +141,15 @@ stylize_gimp3_add_arguments(GimpProcedure *procedure)
                                              GIMP_FILE_CHOOSER_ACTION_OPEN, TRUE, NULL, G_PARAM_READWRITE);
         add_table_argument(procedure, table_order[k]);
     }
+    /* The dialog's slider for style-weight (not a PDB argument; kept with the last values). */
+    const stylize_option_info *weight = option("style-weight");
+    gchar *blurb = g_strdup_printf("How strongly the style's textures and colors are imposed: 0 = faint, 100 = the "
+                                   "style dominates. Each 25 steps multiply the style weight by 10; %.0f is the default "
+                                   "(style-weight %g). Style weight: %s",
+                                   stylize_weight_strength(weight->default_value), weight->default_value, weight->help);
+    gimp_procedure_add_double_aux_argument(procedure, "style-strength", label(weight), blurb, 0, 100,
+                                           stylize_weight_strength(weight->default_value), G_PARAM_READWRITE);
+    g_free(blurb);
 }
 
 /* The config's value of a table option as a double (integers, reals). */

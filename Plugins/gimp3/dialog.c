@@ -2,13 +2,15 @@
  * dialog.c - the dialog of Filters > Artistic > Neural Style Transfer: a
  * GimpProcedureDialog over the procedure's config, so labels (nicks),
  * tooltips (blurbs), ranges and defaults (Reset) are the option table's
- * (args.c) and GIMP keeps the last values. C because GTK is macros.
+ * (args.c) and GIMP keeps the last values; style-weight shows as the GIMP 2.10
+ * dialog's 0-100 Style strength (stylize-strength.h). C because GTK is macros.
  */
 #include <math.h>
 
 #include <libgimp/gimpui.h>
 
 #include "stylize-gimp3.h"
+#include "stylize-strength.h"
 
 /* A weight's slider on a log scale around the table's default (default/100 to
  * default x 100): the table's ranges start at 0 and span twelve decades, a
@@ -48,14 +50,30 @@ update_sensitivity(GObject *config, GParamSpec *pspec, GimpProcedureDialog *dial
     g_clear_object(&layer);
 }
 
+/* The strength slider moved: the weight it stands for (stylize-strength.h). */
+static void
+strength_changed(GObject *config, GParamSpec *pspec, gpointer data)
+{
+    double s = 0;
+    g_object_get(config, "style-strength", &s, NULL);
+    g_object_set(config, "style-weight", stylize_strength_weight(s), NULL);
+}
+
 gboolean
 stylize_gimp3_dialog(GimpProcedure *procedure, GimpProcedureConfig *config, GimpImage *image, GimpDrawable *drawable)
 {
     gimp_ui_init(STYLIZE_GIMP3_BINARY);
     GtkWidget *widget = gimp_procedure_dialog_new(procedure, config, "Neural Style Transfer");
     GimpProcedureDialog *dialog = GIMP_PROCEDURE_DIALOG(widget);
+    gtk_window_set_default_size(GTK_WINDOW(widget), 480, -1);  /* room for the sliders and file names */
 
-    log_slider(dialog, "style-weight");
+    /* Style strength 0-100 for the weight; a weight off the slider's scale
+     * (from a script) stays as it is until the slider moves. */
+    double weight = 0;
+    g_object_get(config, "style-weight", &weight, NULL);
+    g_object_set(config, "style-strength", stylize_weight_strength(weight), NULL);
+    GtkWidget *strength = gimp_procedure_dialog_get_scale_entry(dialog, "style-strength", 1.0);
+    gimp_label_spin_set_digits(GIMP_LABEL_SPIN(strength), 0);
     log_slider(dialog, "content-weight");
     gimp_procedure_dialog_fill_box(dialog, "style-box", "style-file", "style-drawable", "style2-file",
                                    "style-blend", NULL);
@@ -65,13 +83,15 @@ stylize_gimp3_dialog(GimpProcedure *procedure, GimpProcedureConfig *config, Gimp
                                    "seed", "max-memory", NULL);
     gimp_procedure_dialog_get_label(dialog, "advanced-title", "Advanced", FALSE, FALSE);
     gimp_procedure_dialog_fill_expander(dialog, "advanced", "advanced-title", FALSE, "advanced-box");
-    gimp_procedure_dialog_fill(dialog, "style-frame", "style-weight", "size", "style-scale", "iterations",
+    gimp_procedure_dialog_fill(dialog, "style-frame", "style-strength", "size", "style-scale", "iterations",
                                "advanced", NULL);
 
     g_signal_connect(config, "notify", G_CALLBACK(update_sensitivity), dialog);
+    g_signal_connect(config, "notify::style-strength", G_CALLBACK(strength_changed), NULL);
     update_sensitivity(G_OBJECT(config), NULL, dialog);
     gboolean ok = gimp_procedure_dialog_run(dialog);
     g_signal_handlers_disconnect_by_func(config, update_sensitivity, dialog);
+    g_signal_handlers_disconnect_by_func(config, strength_changed, NULL);
     gtk_widget_destroy(widget);
     return ok;
 }

@@ -5,8 +5,10 @@
  * (feathering included) as one undo step. The steps are those of the GIMP
  * 2.10 plug-in: sizes first (stylize_check on headers, before any pixel is
  * decoded), styles decoded no larger than the run uses them
- * (stylize_style_side, the libvips reader Plugins/gimp/style.c), pixels last.
+ * (stylize_style_side, the libvips reader Plugins/gimp/style.c), pixels last:
+ * 8-bit, or float for 16/32-bit images when the library takes them (1.1).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <gegl.h>
@@ -37,6 +39,28 @@ style_clear(Style *s)
     g_free(s->name);
     g_free(s->path);
     memset(s, 0, sizeof *s);
+}
+
+/* Whether the layer goes to the library as float samples: an image deeper
+ * than 8 bits, and a library that takes them (1.1: STYLIZE_FORMAT_F32 or-ed
+ * into channels; a 1.0 library refuses it), so smooth gradients do not band. */
+static gboolean
+use_float(GimpImage *image)
+{
+#ifdef STYLIZE_FORMAT_F32
+    int major = 0, minor = 0;
+    sscanf(stylize_version(), "%d.%d", &major, &minor);
+    switch (gimp_image_get_precision(image)) {
+    case GIMP_PRECISION_U8_LINEAR:
+    case GIMP_PRECISION_U8_NON_LINEAR:
+    case GIMP_PRECISION_U8_PERCEPTUAL:
+        return FALSE;
+    default:
+        return major > 1 || (major == 1 && minor >= 1);
+    }
+#else
+    return FALSE;
+#endif
 }
 
 /* Reads `rect` of a drawable; babl converts grey, 16-bit and float to `format`. */
@@ -221,6 +245,15 @@ stylize_gimp3_run(GimpImage *image, GimpDrawable *drawable, GimpProcedureConfig 
 
     gboolean alpha = gimp_drawable_has_alpha(drawable);
     int channels = alpha ? 4 : 3;
+    gboolean deep = use_float(image);
+    size_t sample = deep ? sizeof(float) : 1;
+    const char *format = deep ? (alpha ? "R'G'B'A float" : "R'G'B' float") : (alpha ? "R'G'B'A u8" : "R'G'B' u8");
+#ifdef STYLIZE_FORMAT_F32
+    int layout = channels | (deep ? STYLIZE_FORMAT_F32 : 0);
+#else
+    int layout = channels;
+#endif
+    size_t stride = (size_t)w * channels * sample;
     layer_name = g_strdup_printf("Layer '%s'%s", gimp_item_get_name(GIMP_ITEM(drawable)),
                                  w < gimp_drawable_get_width(drawable) || h < gimp_drawable_get_height(drawable)
                                  ? " (the selection's box)" : "");
@@ -230,7 +263,7 @@ stylize_gimp3_run(GimpImage *image, GimpDrawable *drawable, GimpProcedureConfig 
 
     /* 2. Admission before any pixel is decoded or read: the image rule, the
      * options (the library's validator) and the memory the run needs. */
-    stylize_image header = { NULL, w, h, channels, (size_t)w * channels };
+    stylize_image header = { NULL, w, h, layout, stride };
     stylize_image style_headers[2];
     for (int i = 0; i < count; i++)
         style_headers[i] = (stylize_image){ NULL, styles[i].width, styles[i].height, 3, (size_t)styles[i].width * 3 };
@@ -256,14 +289,13 @@ stylize_gimp3_run(GimpImage *image, GimpDrawable *drawable, GimpProcedureConfig 
         style_images[i] = (stylize_image){ styles[i].pixels, styles[i].width, styles[i].height, 3,
                                            (size_t)styles[i].width * 3 };
     }
-    const char *format = alpha ? "R'G'B'A u8" : "R'G'B' u8";
     content = read_pixels(drawable, &rect, format);
     mask = selection_mask(image, drawable, &rect);
     options.mask = mask;
     options.mask_stride = (size_t)w;
-    stylize_image content_image = { content, w, h, channels, (size_t)w * channels };
-    output = g_malloc((gsize)w * h * channels);
-    status = stylize(&content_image, style_images, count, &options, progress, NULL, output, (size_t)w * channels);
+    stylize_image content_image = { content, w, h, layout, stride };
+    output = g_malloc(stride * h);
+    status = stylize(&content_image, style_images, count, &options, progress, NULL, output, stride);
     if (status != STYLIZE_OK) {
         *cancelled = status == STYLIZE_ERROR_CANCELLED;
         gchar *message = stylize_gimp3_error(status, layer_name, names, count);

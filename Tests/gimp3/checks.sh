@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The GIMP 3 checks, run INSIDE the Debian 13 root by Tests/gimp3/run.sh (the repo at /src):
+# The GIMP 3 checks, run by Tests/gimp3/run.sh where GIMP 3 is: inside the Debian 13 root (the
+# repo at /src) on Debian 12, on the machine itself on Debian 13.
 #
 #   bash Tests/gimp3/checks.sh WORK
 #
@@ -8,9 +9,10 @@
 # when a batch command fails, so the checks read the files written and the messages.
 set -uo pipefail
 WORK="${1:?usage: checks.sh WORK}"
-cd /src
-CONTENT=/src/Tests/fixtures/tiny_content_64.ppm   # 64x64 RGB
-STYLE=/src/Tests/fixtures/tiny_style_64.ppm
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$REPO"
+CONTENT="$REPO/Tests/fixtures/tiny_content_64.ppm"   # 64x64 RGB
+STYLE="$REPO/Tests/fixtures/tiny_style_64.ppm"
 export GIMP3_DIRECTORY="$WORK/profile" STYLIZE_MODEL="$WORK/model.safetensors"
 BIN="$GIMP3_DIRECTORY/plug-ins/stylize/stylize"   # the executable's name is its folder's
 pass() { echo "PASS $1"; }
@@ -57,6 +59,17 @@ if [ -s "$WORK/out.ppm" ] && [ -s "$WORK/in.ppm" ] && ! crashed "$B"; then
     else fail "batch run" "changed $changed pixels in box '$box', selection is 32x24+16+16"; fi
 else fail "batch run" "no output image; $(grep -iE "error" "$B" | head -n 3)"; fi
 
+# --- high bit depth: a smooth 16-bit gradient keeps more than 256 levels (library 1.1) ---
+if grep -q STYLIZE_FORMAT_F32 "$WORK/prefix/include/stylize.h"; then
+    gimp3 deep "(let* ((img (car (gimp-image-new-with-precision 512 64 RGB PRECISION-U16-NON-LINEAR))) (drw (car (gimp-layer-new img \"g\" 512 64 RGB-IMAGE 100 LAYER-MODE-NORMAL)))) (gimp-image-insert-layer img drw 0 0) (gimp-context-set-foreground '(0 0 0)) (gimp-context-set-background '(255 255 255)) (gimp-drawable-edit-gradient-fill drw GRADIENT-LINEAR 0 FALSE 1 0 FALSE 0 0 511 0) (gimp-file-save RUN-NONINTERACTIVE img \"$WORK/deep-in.png\" -1) ($CALL) (gimp-file-save RUN-NONINTERACTIVE img \"$WORK/deep-out.png\" -1))"
+    levels_in="$(convert "$WORK/deep-in.png" -channel R -separate -format '%k' info: 2>/dev/null)"
+    levels="$(convert "$WORK/deep-out.png" -channel R -separate -format '%k' info: 2>/dev/null)"
+    depth="$(identify -format '%z' "$WORK/deep-out.png" 2>/dev/null)"
+    if [ "${depth:-0}" = 16 ] && [ "${levels:-0}" -gt 256 ] && ! cmp -s "$WORK/deep-in.png" "$WORK/deep-out.png"; then
+        pass "16-bit gradient stylized as float: $levels red levels (input $levels_in), 16-bit PNG"
+    else fail "16-bit gradient" "depth '$depth', $levels red levels (input $levels_in); $(grep -iE "error" "$WORK/deep.log" | head -n 3)"; fi
+else echo "SKIP 16-bit gradient: the library's stylize.h has no STYLIZE_FORMAT_F32 (1.0)"; fi
+
 # --- a bad value: a clear message naming the option, no crash ---
 bad() { # NAME EXPECTED-MESSAGE EXTRA-ARGUMENTS
     gimp3 "bad-$1" "(let* ($LOAD) ($CALL $3))"
@@ -68,12 +81,15 @@ bad style-scale "Style scale: 0 is out of range" '#:style-scale 0.0'
 bad max-memory "Memory budget: 'lots' is not a size" '#:max-memory "lots"'
 
 # --- the dialog under Xvfb: OK only with a style; a screenshot ---
-Xvfb :99 -screen 0 1280x1024x24 -nolisten tcp >/dev/null 2>&1 &
+# A free display number (chosen by Xvfb: a chroot shares the host's abstract X sockets).
+Xvfb -displayfd 3 -screen 0 1280x1024x24 -nolisten tcp 3>"$WORK/display" >/dev/null 2>&1 &
 XVFB=$!
 trap 'kill $XVFB 2>/dev/null' EXIT
-window() { DISPLAY=:99 xwininfo -root -tree 2>/dev/null | awk '/"Neural Style Transfer"/ {print $1; exit}'; }
+for i in $(seq 1 20); do [ -s "$WORK/display" ] && break; sleep 0.5; done
+export DISPLAY=":$(cat "$WORK/display")"
+window() { xwininfo -root -tree 2>/dev/null | awk '/"Neural Style Transfer"/ {print $1; exit}'; }
 dialog() { # LOG EXTRA-ARGUMENTS [SCREENSHOT]: opens the dialog, waits for it, closes GIMP
-    STYLIZE_GIMP3_DIALOG_STATE=1 DISPLAY=:99 timeout 120 gimp-console-3.0 -i --batch-interpreter plug-in-script-fu-eval \
+    STYLIZE_GIMP3_DIALOG_STATE=1 timeout 120 gimp-console-3.0 -i --batch-interpreter plug-in-script-fu-eval \
         -b "(let* ($LOAD) (plug-in-stylize #:run-mode RUN-INTERACTIVE #:image img #:drawables (vector drw) $2))" \
         --quit >"$WORK/$1.log" 2>&1 &
     local gimp=$! id="" i
@@ -83,7 +99,7 @@ dialog() { # LOG EXTRA-ARGUMENTS [SCREENSHOT]: opens the dialog, waits for it, c
         sleep 0.5
     done
     sleep 2  # drawn
-    [ -n "$id" ] && [ -n "${3:-}" ] && DISPLAY=:99 timeout 30 import -window "$id" "$3"
+    [ -n "$id" ] && [ -n "${3:-}" ] && timeout 30 import -window "$id" "$3"
     kill "$gimp" 2>/dev/null; wait "$gimp" 2>/dev/null
     # The plug-in ends after GIMP: wait for its window to go (the next dialog is a new one).
     for i in $(seq 1 40); do [ -z "$(window)" ] && break; sleep 0.5; done
@@ -94,7 +110,7 @@ if dialog dialog-empty ""; then
         pass "dialog without a style: OK disabled"
     else fail "dialog OK" "no style but $(grep -o 'ok-sensitive=.' "$WORK/dialog-empty.log" | sort -u | tr '\n' ' ')"; fi
 else fail "dialog" "no 'Neural Style Transfer' window in 60 s; $(tail -n 3 "$WORK/dialog-empty.log")"; fi
-if dialog dialog-style "#:style-file \"/src/examples/style_great_wave_hokusai.jpg\"" "$WORK/dialog.png" \
+if dialog dialog-style "#:style-file \"$REPO/examples/style_great_wave_hokusai.jpg\"" "$WORK/dialog.png" \
    && grep -q "ok-sensitive=1" "$WORK/dialog-style.log" \
    && [ "$(identify -format '%w' "$WORK/dialog.png" 2>/dev/null || echo 0)" -ge 200 ]; then
     pass "dialog with a style: OK enabled, screenshot $(identify -format '%wx%h' "$WORK/dialog.png")"
