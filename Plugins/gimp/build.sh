@@ -5,11 +5,11 @@
 #
 # PREFIX holds include/stylize.h and lib/libstylize.so (as install.sh lays them
 # out; STYLIZE_LIBDIR overrides PREFIX/lib). OUTFILE defaults to
-# Plugins/gimp/.build-gimp/stylize; install it as
+# Plugins/gimp/.build-gimp/stylize (and help/index.html beside it); install both as
 #   ${GIMP2_DIRECTORY:-~/.config/GIMP/2.10}/plug-ins/stylize/stylize   (per user)
 #   /usr/lib/gimp/2.0/plug-ins/stylize/stylize                          (system)
 # The plug-in is Swift (plugin.swift, options.swift) plus C: the GTK dialog
-# (dialog.c) and the libvips style reader (style.c, which reads a style file's
+# (dialog.c), its preview's worker thread (preview.c) and the libvips style reader (style.c, which reads a style file's
 # header before any pixel and decodes it shrunk). It links the installed engine
 # (-lstylize, rpath to its libdir), never a copy of it, libvips (pkg-config
 # vips), and the Swift runtime statically, so GIMP needs no extra environment.
@@ -37,6 +37,7 @@ trap 'rm -rf "$OBJ" "$TMP"' EXIT
 
 CFLAGS=(-std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter -Wno-deprecated-declarations -I"$HERE/include" -I"$PREFIX/include")
 "$CC" "${CFLAGS[@]}" $(pkg-config --cflags gimpui-2.0) -c "$HERE/dialog.c" -o "$OBJ/dialog.o"
+"$CC" "${CFLAGS[@]}" $(pkg-config --cflags gimpui-2.0) -c "$HERE/preview.c" -o "$OBJ/preview.o"
 "$CC" "${CFLAGS[@]}" $(pkg-config --cflags vips) -c "$HERE/style.c" -o "$OBJ/style.o"
 
 # swiftc takes C flags through -Xcc and linker flags through -Xlinker.
@@ -53,9 +54,11 @@ for f in $(pkg-config --libs gimpui-2.0 vips); do
 done
 
 "$SWIFTC" -O -static-stdlib -module-name StylizeGimp -parse-as-library -module-cache-path "$OBJ/modules" \
-    -I "$HERE/include" "${XCC[@]}" "$HERE/plugin.swift" "$HERE/options.swift" "$OBJ/dialog.o" "$OBJ/style.o" \
+    -I "$HERE/include" "${XCC[@]}" "$HERE/plugin.swift" "$HERE/options.swift" "$OBJ/dialog.o" "$OBJ/preview.o" "$OBJ/style.o" \
     -L"$LIBDIR" -lstylize -Xlinker -rpath -Xlinker "$LIBDIR" "${LINK[@]}" -lm \
     -o "$TMP"
 chmod 755 "$TMP"
 mv -f "$TMP" "$OUTFILE"
+# The dialog's Help button opens this page, found beside the executable.
+install -D -m 644 "$HERE/help/index.html" "$(dirname "$OUTFILE")/help/index.html"
 echo "$OUTFILE"

@@ -107,6 +107,13 @@ func libraryOptions(_ values: StylizeGimpValues) -> stylize_options {
     return options
 }
 
+/// libraryOptions for the C dialog (its estimate and preview).
+@_cdecl("stylize_gimp_options")
+func cLibraryOptions(_ values: UnsafePointer<StylizeGimpValues>?, _ options: UnsafeMutablePointer<stylize_options>?) {
+    guard let values, let options else { return }
+    options.pointee = libraryOptions(values.pointee)
+}
+
 /// The longest side the run uses a style at, to decode it no larger: the
 /// library's rule (stylize_style_side: detail size, 0 = the layer's longest
 /// side, times style scale, never more than the style's own side, and the

@@ -39,17 +39,22 @@ extension StylizeGimpValues {
 
 // MARK: - Pixels
 
-/// Interleaved 8-bit pixels of a rectangle, as babl `format` gives them.
+/// Interleaved pixels of a rectangle, as babl `format` gives them: 8-bit
+/// ("R'G'B' u8") or float ("R'G'B'A float", STYLIZE_FORMAT_F32 for the library).
 struct Pixels {
     var bytes: [UInt8]
     let width: Int32, height: Int32, channels: Int32
+    /// 1 (u8) or 4 (float) bytes a sample.
+    var sampleBytes = 1
 
-    var stride: Int { Int(width) * Int(channels) }
+    var stride: Int { Int(width) * Int(channels) * sampleBytes }
+    /// stylize_image.channels: the count with the sample format or-ed in.
+    var abiChannels: Int32 { channels | (sampleBytes == 4 ? Int32(STYLIZE_FORMAT_F32) : Int32(STYLIZE_FORMAT_U8)) }
 
     /// Reads `rect` of a drawable; babl converts grey, 16-bit and float to `format`.
-    init(drawable: gint32, rect: GeglRectangle, format: String, channels: Int32) {
-        width = rect.width; height = rect.height; self.channels = channels
-        bytes = [UInt8](repeating: 0, count: Int(width) * Int(height) * Int(channels))
+    init(drawable: gint32, rect: GeglRectangle, format: String, channels: Int32, sampleBytes: Int = 1) {
+        width = rect.width; height = rect.height; self.channels = channels; self.sampleBytes = sampleBytes
+        bytes = [UInt8](repeating: 0, count: Int(width) * Int(height) * Int(channels) * sampleBytes)
         let buffer = gimp_drawable_get_buffer(drawable)
         var r = rect
         let stride = gint(self.stride)
@@ -66,7 +71,7 @@ struct Pixels {
     func withImage<R>(_ body: (UnsafePointer<stylize_image>) -> R) -> R {
         bytes.withUnsafeBufferPointer { buffer in
             var image = stylize_image(pixels: buffer.baseAddress, width: width, height: height,
-                                      channels: channels, stride: stride)
+                                      channels: abiChannels, stride: stride)
             return body(&image)
         }
     }
@@ -244,8 +249,11 @@ func stylizeDrawable(image: gint32, drawable: gint32, values: StylizeGimpValues)
     let decoded = try styles.map {
         try $0.decode(maxSide: try styleSide(content: (w, h), style: ($0.width, $0.height), options: options))
     }
-    let format = hasAlpha ? "R'G'B'A u8" : "R'G'B' u8"
-    let content = Pixels(drawable: drawable, rect: rect, format: format, channels: channels)
+    // Images of more than 8 bits (16/32-bit integer, half, float, or 8-bit
+    // linear) go through the library as float, so smooth skies keep their levels.
+    let deep = gimp_image_get_precision(image) != GIMP_PRECISION_U8_GAMMA
+    let format = (hasAlpha ? "R'G'B'A " : "R'G'B' ") + (deep ? "float" : "u8")
+    let content = Pixels(drawable: drawable, rect: rect, format: format, channels: channels, sampleBytes: deep ? 4 : 1)
     let mask = selectionMask(image: image, drawable: drawable, rect: rect)
 
     var output = [UInt8](repeating: 0, count: content.bytes.count)
@@ -326,7 +334,7 @@ func run(_ name: UnsafePointer<gchar>?, _ nparams: gint, _ params: UnsafePointer
         switch runMode {
         case GIMP_RUN_INTERACTIVE:
             _ = gimp_procedural_db_get_data(procName, &values)
-            guard stylize_gimp_dialog(&values, image) != 0 else {
+            guard stylize_gimp_dialog(&values, image, drawable) != 0 else {
                 status = GIMP_PDB_CANCEL
                 throw PlugInError(message: "Cancelled")
             }

@@ -110,6 +110,7 @@ gimp_batch headless \
     "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 5 64 1e-4 0 1.0 0 -1 1.0 3 \"$STYLE2\" 0.5 0) $(save out_blend5.png))" \
     "(let* ((s (car (gimp-file-load RUN-NONINTERACTIVE \"$STYLE\" \"$STYLE\")))) (gimp-xcf-save 0 s (car (gimp-image-get-active-drawable s)) \"$WORK/style.xcf\" \"style.xcf\"))" \
     "(let* ($load) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$WORK/style.xcf\" 5 64 1e-4 0 1.0 0 -1 1.0 3 \"\" 0.5 0) $(save out_xcf.png))" \
+    "(let* ((img (car (gimp-image-new 512 64 RGB))) (drw (car (gimp-layer-new img 512 64 RGB-IMAGE \"sky\" 100 LAYER-MODE-NORMAL)))) (gimp-image-insert-layer img drw 0 0) (gimp-image-convert-precision img PRECISION-U16-GAMMA) (gimp-context-set-foreground '(40 70 160)) (gimp-context-set-background '(200 220 250)) (gimp-drawable-edit-gradient-fill drw GRADIENT-LINEAR 0 FALSE 1 0 FALSE 0 0 511 0) $(save in_sky16.png) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 5 64 1e-4 0 1.0 0 -1 1.0 1 \"\" 0.5 0) $(save out_sky16.png))" \
     "(let* ($load) (plug-in-stylize RUN-WITH-LAST-VALS img drw \"\" 0 0 0 0 0 0 0 0 0 \"\" 0 0) $(save out_last.png))" \
     "(let* ($load (top (car (gimp-layer-new img 64 64 RGBA-IMAGE \"top\" 100 LAYER-MODE-NORMAL)))) (gimp-image-insert-layer img top 0 0) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$STYLE\" 5 64 1e-4 0 1.0 0 -1 1.0 3 \"\" 0.5 0) (gimp-image-remove-layer img top) $(save out_lower.png))"
 H="$WORK/headless"
@@ -214,6 +215,17 @@ if check_differs "grey 16-bit output differs from input" out_grey16.png "$WORK/i
     depth="$(identify -format '%[channels] %z' "$WORK/out_grey16.png")"
     case "$depth" in gray*16) pass "grey 16-bit stays grey 16-bit ($depth)";; *) fail "grey 16-bit format" "output is '$depth'";; esac
 fi
+# High bit depth: a smooth 16-bit sky (512 px wide) keeps more than 256 levels
+# per channel through the plug-in (float through the library), as 8-bit cannot.
+if [ -s "$WORK/out_sky16.png" ]; then
+    levels() { convert "$1" -alpha off -channel "$2" -separate -format '%k' info:; }
+    in_r="$(levels "$WORK/in_sky16.png" R)"; out_r="$(levels "$WORK/out_sky16.png" R)"; out_b="$(levels "$WORK/out_sky16.png" B)"
+    sky_n="$(diff_pixels "$WORK/in_sky16.png" "$WORK/out_sky16.png")"
+    depth="$(identify -format '%z' "$WORK/out_sky16.png")"
+    if [ "$depth" = 16 ] && [ "$in_r" -gt 256 ] && [ "$out_r" -gt 256 ] && [ "$out_b" -gt 256 ] && [ "${sky_n%.*}" -gt 1000 ] 2>/dev/null; then
+        pass "16-bit gradient keeps $out_r red and $out_b blue levels (input $in_r; 8-bit has at most 256), $sky_n pixels changed"
+    else fail "16-bit gradient" "depth $depth, levels red in $in_r out $out_r, blue out $out_b, $sky_n pixels changed"; fi
+else fail "16-bit gradient" "no out_sky16.png written (see $H.err)"; fi
 check_differs "RUN-WITH-LAST-VALS reuses the last settings" out_last.png "$CONTENT"
 check_differs "a lower layer of a two-layer image" out_lower.png "$CONTENT"
 
@@ -338,12 +350,24 @@ sleep 2
 # Xvfb's pointer sits at the screen centre, where GTK centres the dialog: its
 # tooltips would cover part of the screenshot, so this GTK session has none.
 echo 'gtk-enable-tooltips = 0' >"$WORK/gtkrc"
-# First a non-interactive run stores its values; the dialog must show them,
-# and OK (Alt+O) runs with them. A second dialog gets Reset (Alt+R) then OK:
-# the defaults have no style file, so that run must fail asking for one.
-# The dialog prints its spin buttons' ranges and values ($STYLIZE_GIMP_DIALOG_RANGES).
-DISPLAY="$DISP" GTK2_RC_FILES="$WORK/gtkrc" STYLIZE_GIMP_DIALOG_RANGES=1 timeout 300 gimp-console -i -d -f \
-    -b "(let* ($load) $P (plug-in-stylize RUN-INTERACTIVE img drw \"\" 0 0 0 0 0 0 0 0 0 \"\" 0 0) $(save out_gui.png) (plug-in-stylize RUN-INTERACTIVE img drw \"\" 0 0 0 0 0 0 0 0 0 \"\" 0 0) $(save out_reset.png))" \
+# One GIMP session (the image is found again by each command: a cancelled
+# dialog ends its batch command, so the saves after it are commands of their own):
+#  1. a non-interactive run stores its values; the dialog opens with them (OK
+#     sensitive: the style file is remembered) and OK (Alt+O) runs with them;
+#  2. with a copy of the layer added below it, a second dialog: Reset (Alt+R)
+#     clears the style, so OK is insensitive; Open layer (Alt+L) picks the
+#     copy, never the layer being filtered, and OK becomes sensitive; the
+#     preview runs in the background; Cancel (Escape) then leaves the layer's
+#     pixels as they were.
+# The dialog prints its ranges ($STYLIZE_GIMP_DIALOG_RANGES) and its state
+# on each event ($STYLIZE_GIMP_DIALOG_STATE: OK sensitivity, the layers
+# offered as styles, the preview line).
+again="(img (vector-ref (cadr (gimp-image-list)) 0)) (drw (car (gimp-image-get-active-drawable img)))"
+DISPLAY="$DISP" GTK2_RC_FILES="$WORK/gtkrc" STYLIZE_GIMP_DIALOG_RANGES=1 STYLIZE_GIMP_DIALOG_STATE=1 timeout 400 gimp-console -i -d -f \
+    -b "(let* ($load) $P (plug-in-stylize RUN-INTERACTIVE img drw \"\" 0 0 0 0 0 0 0 0 0 \"\" 0 0) $(save out_gui.png))" \
+    -b "(let* ($again) (gimp-image-insert-layer img (car (gimp-layer-copy drw FALSE)) 0 1) (gimp-image-set-active-layer img drw) (gimp-message (string-append \"FILTERED-LAYER \" (number->string drw))) $(save before_preview.png))" \
+    -b "(let* ($again) (plug-in-stylize RUN-INTERACTIVE img drw \"\" 0 0 0 0 0 0 0 0 0 \"\" 0 0))" \
+    -b "(let* ($again) $(save after_preview.png))" \
     -b '(gimp-quit 0)' >"$WORK/gui.out" 2>"$WORK/gui.err" &
 GUI_PID=$!
 find_dialog() { # waits for a window titled like the dialog
@@ -355,6 +379,17 @@ find_dialog() { # waits for a window titled like the dialog
         sleep 1
     done
     return 1
+}
+wait_state() { # EVENT [SECONDS]: waits for the Nth such line (N = $3, default 1)
+    for _ in $(seq 1 $((${2:-60} * 2))); do
+        [ "$(grep -c "^DIALOG-STATE $1 " "$WORK/gui.err")" -ge "${3:-1}" ] && return 0
+        kill -0 "$GUI_PID" 2>/dev/null || return 1
+        sleep 0.5
+    done
+    return 1
+}
+state() { # EVENT [N]: the Nth such line, or the last
+    grep "^DIALOG-STATE $1 " "$WORK/gui.err" | if [ -n "${2:-}" ]; then sed -n "$2p"; else tail -n 1; fi
 }
 WID="$(find_dialog)"
 if [ -n "$WID" ]; then
@@ -372,11 +407,16 @@ if [ -n "$WID" ]; then
     done
     WID2="$(find_dialog)"
     if [ -n "$WID2" ]; then
-        sleep 2
-        DISPLAY="$DISP" xdotool windowfocus --sync "$WID2" key alt+r 2>/dev/null
+        wait_state open 30 2
         sleep 1
-        DISPLAY="$DISP" import -window "$WID2" "$ARTIFACTS/gimp-dialog-reset.png" 2>/dev/null
-        DISPLAY="$DISP" xdotool windowfocus --sync "$WID2" key alt+o 2>/dev/null
+        DISPLAY="$DISP" xdotool windowfocus --sync "$WID2" key alt+r 2>/dev/null
+        wait_state reset 10
+        DISPLAY="$DISP" xdotool windowfocus --sync "$WID2" key alt+l 2>/dev/null
+        wait_state style 10
+        # The preview of the layer style, then Cancel.
+        wait_state preview-done 240
+        DISPLAY="$DISP" import -window "$WID2" "$ARTIFACTS/gimp-dialog-preview.png" 2>/dev/null
+        DISPLAY="$DISP" xdotool windowfocus --sync "$WID2" key Escape 2>/dev/null
     else
         kill "$GUI_PID" 2>/dev/null  # a dialog nobody answers would wait for the timeout
     fi
@@ -387,14 +427,34 @@ fi
 wait "$GUI_PID"; GUI_PID=""
 if [ -n "$WID" ]; then
     check_differs "dialog OK runs with the remembered values" out_gui.png "$CONTENT" || tail -5 "$WORK/gui.err"
-    if [ -z "$WID2" ]; then fail "Reset" "the second dialog did not open"
-    elif grep -q "plug-in-stylize failed: No style image" "$WORK/gui.err" && [ ! -e "$WORK/out_reset.png" ]; then
-        pass "Reset restores the defaults (no style file)"
-    else fail "Reset" "the run after Reset did not fail for lack of a style (see $WORK/gui.err)"; fi
+    case "$(state open 1)" in *" ok=1 "*) pass "OK is sensitive with a remembered style";;
+        *) fail "OK with a style" "first dialog: $(state open 1)";; esac
+    if [ -z "$WID2" ]; then fail "second dialog" "the second dialog did not open"
+    else
+        case "$(state reset)" in *" ok=0 "*) pass "Reset clears the style and OK turns insensitive";;
+            *) fail "OK without a style" "after Reset: '$(state reset)' (see $WORK/gui.err)";; esac
+        filtered="$(grep -ho 'FILTERED-LAYER [0-9]*' "$WORK/gui.out" "$WORK/gui.err" | head -1 | cut -d' ' -f2)"
+        chosen="$(state style)"
+        offered="$(echo "$chosen" | sed -n 's/.* offered=\([^ ]*\) .*/\1/p')"
+        if [ -n "$filtered" ] && [ "$offered" != none ] && ! echo ",$offered," | grep -q ",$filtered,"; then
+            case "$chosen" in *" ok=1 "*) pass "Open layer offers the copy ($offered), not the filtered layer ($filtered); OK turns sensitive";;
+                *) fail "OK with a layer style" "'$chosen'";; esac
+        else fail "layers offered" "filtered layer '$filtered', offered '$offered' (see $WORK/gui.err)"; fi
+        done_line="$(state preview-done)"
+        if [ -n "$done_line" ]; then pass "preview ran in the background: $(echo "$done_line" | sed 's/.*preview=\(Preview: [^(]*\).*/\1/')"
+        else fail "preview" "no preview-done (see $WORK/gui.err)"; fi
+        # Pixels, not file bytes: the image signature ImageMagick computes.
+        if [ -s "$WORK/before_preview.png" ] && [ -s "$WORK/after_preview.png" ] \
+           && [ "$(identify -format '%#' "$WORK/before_preview.png")" = "$(identify -format '%#' "$WORK/after_preview.png")" ]; then
+            pass "a dialog session with the preview, cancelled, leaves the layer's pixels unchanged"
+        else fail "preview leaves the image" "before_preview.png and after_preview.png missing or different"; fi
+    fi
 fi
 
 # The dialog's ranges are the table's (the budget in MiB with 0 = none, the
-# first style's share up to 1), and Reset shows the table's defaults.
+# first style's share up to 1), and Reset shows the table's defaults. Style
+# strength is a 0-100 slider: the weights its ends stand for lie in the
+# table's range and Reset shows the table's default weight.
 if grep -q "^DIALOG-RANGE open" "$WORK/gui.err"; then
     wrong="$(awk -F'\t' 'FNR == NR { lo[$1] = $4; hi[$1] = $5; def[$1] = $6; next }
         function same(a, b) { return (a == b) || (a - b < 1e-9 * (b < 0 ? -b : b) && b - a < 1e-9 * (b < 0 ? -b : b)) }
@@ -406,9 +466,15 @@ if grep -q "^DIALOG-RANGE open" "$WORK/gui.err"; then
             if ($2 == "reset" && !same($6, wd)) print n " default " $6 " (table " wd ")"
             seen[$2 " " n] = 1
         }
+        $1 == "DIALOG-STRENGTH" {
+            n = "style-weight"
+            if ($2 == "open" && !($3 > lo[n] && $4 < hi[n] && $3 < def[n] && def[n] < $4)) print n " slider " $3 ".." $4 " (table " lo[n] ".." hi[n] ")"
+            if ($2 == "reset" && !same($5, def[n])) print n " default " $5 " (table " def[n] ")"
+            seen[$2 " " n] = 1
+        }
         END { for (n in lo) if (n != "seed" && n != "preserve-colors" && !(("open " n) in seen && ("reset " n) in seen)) print n " not shown" }' \
         "$WORK/table.tsv" FS=' ' "$WORK/gui.err")"
-    if [ -z "$wrong" ]; then pass "dialog ranges and Reset defaults equal the option table ($(grep -c '^DIALOG-RANGE open' "$WORK/gui.err") entries)"
+    if [ -z "$wrong" ]; then pass "dialog ranges and Reset defaults equal the option table ($(grep -c '^DIALOG-RANGE open' "$WORK/gui.err") entries and the strength slider)"
     else fail "dialog ranges" "$(echo "$wrong" | tr '\n' ';')"; fi
 else fail "dialog ranges" "the dialog printed no ranges (see $WORK/gui.err)"; fi
 

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stylize.h>
+
 #define STYLIZE_GIMP_PROC "plug-in-stylize"
 #define STYLIZE_GIMP_PATH_MAX 4096
 
@@ -32,10 +34,63 @@ typedef struct StylizeGimpValues {
 /* Defaults of the engine (stylize_options_init), filled by the plug-in. */
 void stylize_gimp_values_default(StylizeGimpValues *values);
 
-/* Shows the dialog, editing *values. image_id is the image being filtered
- * (its layers are not offered as styles: they would be the content).
- * Returns 1 on OK, 0 on Cancel or when the dialog is closed. */
-int stylize_gimp_dialog(StylizeGimpValues *values, int32_t image_id);
+/* The library's options for these settings: a plain translation, no check
+ * (options.swift). style_blend is left NULL: the caller points it at the two
+ * weights when there are two styles. */
+void stylize_gimp_options(const StylizeGimpValues *values, stylize_options *options);
+
+/* Shows the dialog, editing *values. drawable_id is the layer being filtered:
+ * it is not offered as its own style. Returns 1 on OK, 0 on Cancel or when
+ * the dialog is closed. */
+int stylize_gimp_dialog(StylizeGimpValues *values, int32_t image_id, int32_t drawable_id);
+
+/* The dialog's preview (preview.c): quick low-resolution runs on a worker
+ * thread, at most this many iterations on one level. */
+#define STYLIZE_GIMP_PREVIEW_ITERATIONS 20
+
+typedef struct StylizePreview StylizePreview;
+
+/* A style for a preview run: a file path (decoded by the worker), or RGB u8
+ * pixels of an open layer (copied). */
+typedef struct {
+    const char *path;
+    const unsigned char *pixels;
+    int width, height;
+} StylizePreviewStyle;
+
+/* A finished (or failed) run, as the main loop gets it. */
+typedef struct {
+    int model_only;           /* the model was opened (no run) */
+    stylize_status status;    /* STYLIZE_OK: pixels holds width x height RGB u8 */
+    const char *error;
+    const unsigned char *pixels;
+    int width, height;
+    double seconds;           /* the preview's own cost */
+    int size, iterations;     /* what it ran at */
+} StylizePreviewResult;
+
+typedef void (*StylizePreviewDone)(const StylizePreviewResult *result, void *user);
+
+StylizePreview *stylize_preview_new(StylizePreviewDone done, void *user);
+/* Cancels the running job, waits for it, closes the model. */
+void stylize_preview_free(StylizePreview *preview);
+/* Opens the model on the worker (the estimate needs it even without a preview). */
+void stylize_preview_open_model(StylizePreview *preview, const stylize_options *options);
+/* The model once open (NULL before; *error set when opening failed). */
+const stylize_model *stylize_preview_model(StylizePreview *preview, const char **error);
+/* Cancels the running job (settings changed). */
+void stylize_preview_cancel(StylizePreview *preview);
+/* Starts a run on what the zoom preview shows: source is width x height
+ * pixels of bpp bytes (8-bit grey, grey+alpha, RGB or RGBA), covering a
+ * region whose longest side is region_side layer pixels of a layer box whose
+ * longest side is layer_side. Cancels the one before. */
+void stylize_preview_start(StylizePreview *preview, const unsigned char *source, int width, int height,
+                           int bpp, double region_side, double layer_side, const StylizeGimpValues *values,
+                           const StylizePreviewStyle styles[2], int style_count);
+/* The running job's iteration and total (0, 0 when none ran yet). */
+void stylize_preview_progress(StylizePreview *preview, int *iteration, int *total);
+/* Seconds per pixel-iteration the last finished preview measured (0 = none yet). */
+double stylize_preview_rate(StylizePreview *preview);
 
 /* Style files through libvips (style.c). The header: 1 with the size
  * (orientation applied), 0 when no trusted vips loader takes the file (GIMP's
@@ -52,5 +107,8 @@ void stylize_gimp_style_free(uint8_t *pixels);
 /* Prints the dialog's ranges when $STYLIZE_GIMP_DIALOG_RANGES is set (the
  * test compares them with the option table). */
 #define STYLIZE_GIMP_RANGES_ENV "STYLIZE_GIMP_DIALOG_RANGES"
+/* Prints the dialog's state (OK sensitivity, the layers offered as styles,
+ * preview results) when $STYLIZE_GIMP_DIALOG_STATE is set (for the test). */
+#define STYLIZE_GIMP_STATE_ENV "STYLIZE_GIMP_DIALOG_STATE"
 
 #endif
