@@ -115,3 +115,18 @@ if dialog dialog-style "#:style-file \"$REPO/examples/style_great_wave_hokusai.j
    && [ "$(identify -format '%w' "$WORK/dialog.png" 2>/dev/null || echo 0)" -ge 200 ]; then
     pass "dialog with a style: OK enabled, screenshot $(identify -format '%wx%h' "$WORK/dialog.png")"
 else fail "dialog screenshot" "$(grep -o 'ok-sensitive=.' "$WORK/dialog-style.log" | sort -u | tr '\n' ' ')"; fi
+# OK pressed (Return): the run uses the dialog's values, and GIMP keeps them as the last
+# values, which a RUN-WITH-LAST-VALS call without any argument then uses.
+STYLIZE_GIMP3_DIALOG_STATE=1 timeout 300 gimp-console-3.0 -i --batch-interpreter plug-in-script-fu-eval \
+    -b "(let* ($LOAD) (plug-in-stylize #:run-mode RUN-INTERACTIVE #:image img #:drawables (vector drw) #:style-file \"$STYLE\" #:iterations 3 #:size 32) (gimp-file-save RUN-NONINTERACTIVE img \"$WORK/ok.ppm\" -1))" \
+    -b "(let* ($LOAD) (plug-in-stylize #:run-mode RUN-WITH-LAST-VALS #:image img #:drawables (vector drw)) (gimp-file-save RUN-NONINTERACTIVE img \"$WORK/last.ppm\" -1))" \
+    --quit >"$WORK/dialog-ok.log" 2>&1 &
+gimp=$!
+for i in $(seq 1 120); do id="$(window)"; [ -n "$id" ] && break; sleep 0.5; done
+sleep 1
+[ -n "$id" ] && xdotool windowfocus --sync "$id" key Return 2>>"$WORK/dialog-ok.log"
+wait "$gimp"
+if [ -s "$WORK/ok.ppm" ] && [ -s "$WORK/last.ppm" ] && cmp -s "$WORK/ok.ppm" "$WORK/last.ppm" \
+   && ! cmp -s "$WORK/in.ppm" "$WORK/ok.ppm"; then
+    pass "dialog OK runs the filter; RUN-WITH-LAST-VALS repeats it from the kept values (same pixels)"
+else fail "dialog OK / last values" "$(grep -iE "error|No style" "$WORK/dialog-ok.log" | head -n 3)"; fi
