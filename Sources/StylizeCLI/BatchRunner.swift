@@ -55,7 +55,7 @@ final class BatchRunner: @unchecked Sendable {
     }
 
     private func describe(_ error: Error) -> String {
-        (error as? CustomStringConvertible)?.description ?? "\(error)"
+        String(describing: error)  // the one-line description every error of the CLI and engine has
     }
 
     private func fail(_ item: BatchItem, _ error: Error) {

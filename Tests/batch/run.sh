@@ -61,10 +61,11 @@ check "... and the $before outputs made before the kill were not touched" \
     test "$(find "$T/kill" -name '*.png' -newer "$T/killed-at" | wc -l)" = $((6 - before))
 
 # --- Ctrl-C: the first SIGINT cancels the running item (nothing half-made is kept) and ends by SIGINT ---
-set -m  # job control: a script's background job would otherwise start with SIGINT ignored (POSIX)
-"$BIN" batch "$T/in" --style "$T/st/wave.png" --style "$T/st/swirl.png" -o "$T/int" "${FAST[@]}" --jobs 1 2>"$T/int.log" &
+# A background job starts with SIGINT ignored (POSIX), and so does all of this script when it was
+# started in the background: set it to the default for stylize, which then installs its handler.
+python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
+    "$BIN" batch "$T/in" --style "$T/st/wave.png" --style "$T/st/swirl.png" -o "$T/int" "${FAST[@]}" --jobs 1 2>"$T/int.log" &
 pid=$!
-set +m
 for _ in $(seq 600); do ls "$T/int"/*.stylize.json >/dev/null 2>&1 && break; sleep 0.05; done
 kill -INT $pid; wait $pid; rc=$?
 n=$(ls "$T/int" | grep -c '\.stylize\.json$')
