@@ -505,7 +505,7 @@ update_estimate(Dialog *d)
             gboolean measured = rate > 0;
             gchar *t = format_seconds(e.pixel_iterations * (measured ? rate : BENCH_SECONDS_PER_PIXEL_ITERATION));
             gchar *m = format_bytes((double) e.peak_bytes);
-            text = g_strdup_printf("Estimated time: about %s%s. Memory: about %s%s.", t,
+            text = g_strdup_printf("The filter will take about %s%s and %s of memory%s.", t,
                                    measured ? "" : " (rough until the preview has run)", m,
                                    e.tiled ? ", painted in tiles to stay within the memory limit" : "");
             tip = g_strdup_printf("%d level%s, the finest %d × %d px; %.3g pixel-iterations at %.2f µs each "
@@ -939,10 +939,11 @@ stylize_gimp_dialog(StylizeGimpValues *values, int32_t image_id, int32_t drawabl
                             0, o->maximum / 1048576.0, 0, 16384, 64, 512, 0, FALSE);
     zero_named(d.memory, "None");
 
-    /* The estimate, updated with every change. */
+    /* The estimate of the real run, under the preview's own cost, updated with every change. */
     d.estimate = note_label();
+    gtk_widget_set_size_request(d.estimate, 300, -1);
     gimp_label_set_attributes(GTK_LABEL(d.estimate), PANGO_ATTR_WEIGHT, PANGO_WEIGHT_BOLD, -1);
-    gtk_box_pack_end(GTK_BOX(vbox), d.estimate, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(left), d.estimate, FALSE, FALSE, 6);
 
     GtkObject *entries[] = { d.blend, d.detail, d.iterations, d.content_weight, d.style_scale, d.scales, d.memory };
     const int n_entries = (int) G_N_ELEMENTS(entries);
