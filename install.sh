@@ -58,9 +58,10 @@ gimp_dev_package() {
 }
 GIMP_DEV="$(gimp_dev_package)"
 # python3-pip: Debian 12's python3 has no pip module without it (it fetches the weights
-# and pyvips); python3-cffi/-pkgconfig/-dev and gcc build pyvips for Debian's python3.
+# and pyvips); python3-cffi/-pkgconfig/-dev/-setuptools and gcc build pyvips for Debian's
+# python3 (Debian 13's pip no longer brings setuptools along).
 PACKAGES="libvips-dev libvips-tools libopenblas-dev $GIMP_DEV gimp pkg-config gcc unzip
-  python3 python3-venv python3-pip python3-cffi python3-pkgconfig python3-dev"
+  python3 python3-venv python3-pip python3-cffi python3-pkgconfig python3-dev python3-setuptools"
 [ "$RUN_TESTS" = 1 ] && PACKAGES="$PACKAGES xvfb xdotool x11-utils imagemagick"
 missing=""
 for p in $PACKAGES; do

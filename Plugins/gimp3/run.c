@@ -229,7 +229,10 @@ stylize_gimp3_run(GimpImage *image, GimpDrawable *drawable, GimpProcedureConfig 
     guchar *content = NULL, *output = NULL, *mask = NULL;
     gchar *layer_name = NULL;
     g_object_get(config, "style-drawable", &style_layer, "style-file", &file, "style2-file", &file2, NULL);
-    if (style_layer) {
+    if (style_layer && gimp_item_get_id(GIMP_ITEM(style_layer)) == gimp_item_get_id(GIMP_ITEM(drawable))) {
+        ok = FAIL("The style layer is the layer being stylized: choose another layer or an image file.");
+    }
+    else if (style_layer) {
         gchar *name = g_strdup_printf("Style layer '%s'", gimp_item_get_name(GIMP_ITEM(style_layer)));
         ok = style_from_drawable(&styles[count++], style_layer, NULL, name);
         g_free(name);

@@ -79,6 +79,7 @@ bad() { # NAME EXPECTED-MESSAGE EXTRA-ARGUMENTS
 }
 bad style-scale "Style scale: 0 is out of range" '#:style-scale 0.0'
 bad max-memory "Memory budget: 'lots' is not a size" '#:max-memory "lots"'
+bad style-drawable "The style layer is the layer being stylized" '#:style-drawable drw'
 
 # --- the dialog under Xvfb: OK only with a style; a screenshot ---
 # A free display number (chosen by Xvfb: a chroot shares the host's abstract X sockets).
