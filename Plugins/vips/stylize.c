@@ -99,6 +99,8 @@ static const struct {
 	FIELD(style_scale, FIELD_DOUBLE),
 	FIELD(scales, FIELD_INT32),
 	FIELD(max_memory, FIELD_BYTES),
+	FIELD(output_size, FIELD_INT32),
+	FIELD(time_limit, FIELD_DOUBLE),
 #undef FIELD
 };
 
@@ -194,11 +196,12 @@ vips_stylize_enum_type(const stylize_option_info *info)
 	values = g_new0(GEnumValue, n + 2);
 	for (guint i = 0; i <= n; i++) {
 		const char *nick = i < n ? choices[i] : "last";
+		char *name = g_strdup_printf("%s_%s", type_name->str, nick);
 
 		values[i].value = (gint) i;
-		values[i].value_name = g_ascii_strup(
-			g_strdup_printf("%s_%s", type_name->str, nick), -1);
+		values[i].value_name = g_ascii_strup(name, -1);
 		values[i].value_nick = g_strdup(nick);
+		g_free(name);  /* g_ascii_strup made a copy (LeakSanitizer found it) */
 	}
 	type = g_enum_register_static(g_intern_string(type_name->str), values);
 	g_strfreev(choices);

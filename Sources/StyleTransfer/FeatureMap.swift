@@ -1,4 +1,5 @@
 import COpenBLAS
+import Foundation
 
 /// Activations of one layer: `channels` planes of `height` x `width` floats, each
 /// stored with a one-pixel zero border, i.e. planes of (height+2) x (width+2).
@@ -18,17 +19,25 @@ public final class FeatureMap: @unchecked Sendable {
     public var count: Int { channels * planeStride }
     public let data: UnsafeMutablePointer<Float>
 
-    public init(channels: Int, height: Int, width: Int) {
+    /// A zeroed map whose memory may be refused: running out throws
+    /// `TransferError.allocationFailed` instead of ending the process (Memory.swift).
+    /// A run's maps are made this way.
+    public init(allocating channels: Int, height: Int, width: Int) throws {
         precondition(channels > 0 && height > 0 && width > 0, "empty feature map")
+        let n = channels * (height + 2) * (width + 2)
+        data = try Memory.allocate(Float.self, count: n)
+        data.initialize(repeating: 0, count: n)
         self.channels = channels
         self.height = height
         self.width = width
-        let n = channels * (height + 2) * (width + 2)
-        data = .allocate(capacity: n)
-        data.initialize(repeating: 0, count: n)
     }
 
-    deinit { data.deallocate() }
+    /// A zeroed map; running out of memory traps (small scratch maps, tests).
+    public convenience init(channels: Int, height: Int, width: Int) {
+        try! self.init(allocating: channels, height: height, width: width)
+    }
+
+    deinit { free(data) }
 
     /// Index of interior pixel (c, y, x) in `data`.
     @inline(__always) public func index(_ c: Int, _ y: Int, _ x: Int) -> Int {
@@ -47,8 +56,8 @@ public final class FeatureMap: @unchecked Sendable {
         data.update(from: other.data, count: count)
     }
 
-    public func clone() -> FeatureMap {
-        let m = FeatureMap(channels: channels, height: height, width: width)
+    public func clone() throws -> FeatureMap {
+        let m = try FeatureMap(allocating: channels, height: height, width: width)
         m.copy(from: self)
         return m
     }

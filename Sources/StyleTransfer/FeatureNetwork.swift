@@ -62,12 +62,15 @@ public final class FeatureNetwork: @unchecked Sendable {
         var preActivation: [Int: FeatureMap]
         /// gradients[i]: buffer for the gradient with respect to layer i's input.
         let inputGradients: [FeatureMap?]
+        /// The gradient with respect to the last output, where backward starts (nil when forward-only).
+        let outputGradient: FeatureMap?
 
         init(height: Int, width: Int, depth: Int, input: FeatureMap, outputs: [FeatureMap],
-             preActivation: [Int: FeatureMap], inputGradients: [FeatureMap?]) {
+             preActivation: [Int: FeatureMap], inputGradients: [FeatureMap?], outputGradient: FeatureMap?) {
             self.height = height; self.width = width; self.depth = depth
             self.input = input; self.outputs = outputs
             self.preActivation = preActivation; self.inputGradients = inputGradients
+            self.outputGradient = outputGradient
         }
 
         /// The activation a loss on layer i sees.
@@ -111,30 +114,36 @@ public final class FeatureNetwork: @unchecked Sendable {
     /// Allocates a pass through layer `last` (inclusive) for an image size.
     /// Conv layers in `keepPreActivation` keep a copy of their output before ReLU.
     /// A `forwardOnly` pass (for computing targets) has no gradient buffers.
+    /// The maps are a run's largest buffers: when memory runs out this throws
+    /// `TransferError.allocationFailed`, and the maps made so far are freed.
     public func makePass(height: Int, width: Int, through last: Int, keepPreActivation: Set<Int> = [],
-                         forwardOnly: Bool = false) -> Pass {
+                         forwardOnly: Bool = false) throws -> Pass {
         var outputs: [FeatureMap] = []
         var gradients: [FeatureMap?] = []
         var pre: [Int: FeatureMap] = [:]
-        let input = FeatureMap(channels: 3, height: height, width: width)
+        func map(_ channels: Int, _ height: Int, _ width: Int) throws -> FeatureMap {
+            try FeatureMap(allocating: channels, height: height, width: width)
+        }
+        let input = try map(3, height, width)
         var current = input
         for i in 0...last {
             switch layers[i].kind {
             case .conv(let conv):
-                gradients.append(forwardOnly ? nil : FeatureMap(channels: current.channels, height: current.height, width: current.width))
-                current = FeatureMap(channels: conv.outChannels, height: current.height, width: current.width)
-                if keepPreActivation.contains(i) { pre[i] = current.clone() }
+                try gradients.append(forwardOnly ? nil : map(current.channels, current.height, current.width))
+                current = try map(conv.outChannels, current.height, current.width)
+                if keepPreActivation.contains(i) { pre[i] = try current.clone() }
             case .relu:
                 gradients.append(nil)  // in place
             case .pool:
-                gradients.append(forwardOnly ? nil : FeatureMap(channels: current.channels, height: current.height, width: current.width))
+                try gradients.append(forwardOnly ? nil : map(current.channels, current.height, current.width))
                 let (h, w) = Pool2x2.outputSize(height: current.height, width: current.width)
-                current = FeatureMap(channels: current.channels, height: h, width: w)
+                current = try map(current.channels, h, w)
             }
             outputs.append(current)
         }
-        return Pass(height: height, width: width, depth: last + 1, input: input, outputs: outputs,
-                    preActivation: pre, inputGradients: gradients)
+        return try Pass(height: height, width: width, depth: last + 1, input: input, outputs: outputs,
+                        preActivation: pre, inputGradients: gradients,
+                        outputGradient: forwardOnly ? nil : map(current.channels, current.height, current.width))
     }
 
     /// Runs the network on planar RGB pixels in 0...255 (3 x H x W).
@@ -172,8 +181,8 @@ public final class FeatureNetwork: @unchecked Sendable {
     /// sweep reaches layer i's output and must add dLoss/d(output i) into g.
     /// Returns dLoss/dpixels, planar RGB (3 x H x W).
     public func backward(_ pass: Pass, addLossGradient: (Int, FeatureMap) -> Void) -> [Float] {
-        let last = pass.outputs[pass.depth - 1]
-        var g = FeatureMap(channels: last.channels, height: last.height, width: last.width)
+        var g = pass.outputGradient!  // a forward-only pass cannot be differentiated
+        g.zero()
         // A ReLU right after a conv is not a pass of its own: the conv's backward
         // applies its mask while reading g (`pendingReLU`).
         var pendingReLU: FeatureMap?

@@ -39,28 +39,28 @@ public final class TransferObjective {
     /// `content` must already be `width` x `height` (nil: no content loss);
     /// `styles` are used at their own sizes.
     public convenience init(network: FeatureNetwork, width: Int, height: Int, content: Image?, styles: [Image],
-                            options: TransferOptions) {
+                            options: TransferOptions) throws {
         let layers = LayerSelection(network: network, options: options, hasContent: content != nil, hasStyle: !styles.isEmpty)
-        let targets = StyleTransfer.styleTargets(network: network, styles: styles, options: options, layers: layers, crop: nil)
-        self.init(network: network, width: width, height: height, content: content, styleTargets: targets,
-                  mask: nil, options: options, layers: layers)
+        let targets = try StyleTransfer.styleTargets(network: network, styles: styles, options: options, layers: layers, crop: nil)
+        try self.init(network: network, width: width, height: height, content: content, styleTargets: targets,
+                      mask: nil, options: options, layers: layers)
     }
 
     /// With Gram targets already computed (one per style layer) and an optional
     /// mask of this size, which makes the style losses guided (masked) Grams.
     init(network: FeatureNetwork, width: Int, height: Int, content: Image?, styleTargets: [[Float]], mask: Mask?,
-         options: TransferOptions, layers: LayerSelection) {
+         options: TransferOptions, layers: LayerSelection) throws {
         self.network = network
         self.width = width
         self.height = height
-        let pass = network.makePass(height: height, width: width, through: layers.depth - 1, keepPreActivation: layers.convs)
+        let pass = try network.makePass(height: height, width: width, through: layers.depth - 1, keepPreActivation: layers.convs)
         self.pass = pass
 
         var contentLosses: [ContentLoss] = []
         if let content, !layers.content.isEmpty {
             network.forward(pass, pixels: content.pixels)
-            contentLosses = zip(layers.content, layers.contentIndices).map {
-                ContentLoss(layer: $0.1, weight: options.contentWeight * $0.0.weight, target: pass.activation($0.1))
+            contentLosses = try zip(layers.content, layers.contentIndices).map {
+                try ContentLoss(layer: $0.1, weight: options.contentWeight * $0.0.weight, target: pass.activation($0.1))
             }
         }
         self.contentLosses = contentLosses

@@ -67,7 +67,7 @@ public final class StyleTransfer: @unchecked Sendable {
                 let s = style.size(longestSide: max(1, Int((Double(max(w, h)) * options.styleScale).rounded())))
                 return style.resized(width: s.width, height: s.height)
             }
-            let targets = Self.styleTargets(network: network, styles: scaledStyles, options: options, layers: layers,
+            let targets = try Self.styleTargets(network: network, styles: scaledStyles, options: options, layers: layers,
                                             crop: level.styleCrop)
             let mask = options.mask?.resized(width: w, height: h)
             if let tile = level.tile {
@@ -81,7 +81,7 @@ public final class StyleTransfer: @unchecked Sendable {
                 }
             } else {
                 // f(x) = L(P x): the picture seen with its mirrored margin, ∇f = Pᵀ ∇L (Margin.swift).
-                let objective = MirroredObjective(network: network, width: w, height: h, content: levelContent,
+                let objective = try MirroredObjective(network: network, width: w, height: h, content: levelContent,
                                                   styleTargets: targets, mask: mask, options: options, layers: layers,
                                                   margin: m)
                 let f: Objective = { px in
@@ -114,17 +114,17 @@ public final class StyleTransfer: @unchecked Sendable {
     /// Gram targets per style layer: each style's Gram matrices (over crops of
     /// `crop` px when given), mixed by the blend weights.
     static func styleTargets(network: FeatureNetwork, styles: [Image], options: TransferOptions, layers: LayerSelection,
-                             crop: Int?) -> [[Float]] {
+                             crop: Int?) throws -> [[Float]] {
         var targets = [[Float]](repeating: [], count: layers.style.count)
         let blend = options.styleBlend ?? [Double](repeating: 1, count: styles.count)
         let blendSum = blend.reduce(0, +)
         for (style, b) in zip(styles, blend) where b > 0 && !layers.style.isEmpty {
             let grams: [[Float]]
             if let crop, max(style.width, style.height) > crop {
-                grams = Tiling.gramMatrices(network: network, image: style, layers: layers.styleIndices,
+                grams = try Tiling.gramMatrices(network: network, image: style, layers: layers.styleIndices,
                                             depth: layers.depth, convs: layers.convs, crop: crop)
             } else {
-                let pass = network.makePass(height: style.height, width: style.width, through: layers.depth - 1,
+                let pass = try network.makePass(height: style.height, width: style.width, through: layers.depth - 1,
                                             keepPreActivation: layers.convs, forwardOnly: true)
                 network.forward(pass, pixels: style.pixels)
                 grams = layers.styleIndices.map { gramMatrix(pass.activation($0)) }

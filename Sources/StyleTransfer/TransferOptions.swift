@@ -161,19 +161,26 @@ public enum TransferError: Error, CustomStringConvertible, Equatable {
     case diverged(String)
     /// The plan needs more memory than the machine can give this process.
     case outOfMemory(needed: Int, available: Int)
+    /// Admitted, but a large buffer of `bytes` could not be had when the run came to it
+    /// (the host's memory, or a limit, ran out since admission).
+    case allocationFailed(bytes: Int)
     case cancelled
 
     public var description: String {
         switch self {
         case .invalidImage(let m): return m
         case .diverged(let m): return m
-        case .outOfMemory: return memoryMessage(size: "--size", maxMemory: "--max-memory")
+        case .outOfMemory, .allocationFailed: return memoryMessage(size: "--size", maxMemory: "--max-memory")
         case .cancelled: return "cancelled"
         }
     }
 
     /// The out-of-memory advice with a front door's spelling of the two options that help.
     public func memoryMessage(size: String, maxMemory: String) -> String {
+        if case .allocationFailed(let bytes) = self {
+            return "out of memory: could not allocate \(formatBytes(bytes)) for this run: "
+                + "lower \(size) or set \(maxMemory) to work in tiles"
+        }
         guard case .outOfMemory(let needed, let available) = self else { return description }
         return "this run needs about \(formatBytes(needed)) of memory, but only \(formatBytes(available)) can be had: "
             + "lower \(size) or set \(maxMemory) to work in tiles"

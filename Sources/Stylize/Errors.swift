@@ -94,7 +94,12 @@ func guarded(_ body: () throws -> Void) -> stylize_status {
 }
 
 extension TransferError {
-    var isOutOfMemory: Bool { if case .outOfMemory = self { return true } else { return false } }
+    var isOutOfMemory: Bool {
+        switch self {
+        case .outOfMemory, .allocationFailed: return true
+        default: return false
+        }
+    }
 }
 
 /// This thread's last option at fault (an index into the table, -1 = none) and its problem text.

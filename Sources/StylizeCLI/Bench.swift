@@ -85,7 +85,7 @@ struct Bench: ParsableCommand {
                 var rng = SplitMix64(seed: UInt64(s))
                 let noise = { Image(width: s, height: s, pixels: (0..<(3 * s * s)).map { _ in Float.random(in: 0..<255, using: &rng) }) }
                 let content = noise(), style = noise()
-                let objective = TransferObjective(network: network, width: s, height: s, content: content,
+                let objective = try TransferObjective(network: network, width: s, height: s, content: content,
                                                   styles: [style], options: options)
                 let x = noise().pixels
                 for _ in 0..<2 { _ = objective.evaluate(x) }  // warm-up: page faults, thread pools
@@ -98,7 +98,7 @@ struct Bench: ParsableCommand {
                 }
                 times.sort()
                 let rss = peakRSSMegabytes()  // before forwardTime's own buffers
-                let forward = forwardTime(network, size: s, pixels: x)
+                let forward = try forwardTime(network, size: s, pixels: x)
                 // The reference formula: 1,149,696 * S^2 FLOP per iteration (convolutions, forward + input gradient).
                 let flop = 1_149_696.0 * Double(s * s)
                 let median = times[times.count / 2]
@@ -148,8 +148,8 @@ struct Bench: ParsableCommand {
         }
     }
 
-    func forwardTime(_ network: FeatureNetwork, size s: Int, pixels: [Float]) -> Double {
-        let pass = network.makePass(height: s, width: s, through: network.layerIndex("relu5_1")!, forwardOnly: true)
+    func forwardTime(_ network: FeatureNetwork, size s: Int, pixels: [Float]) throws -> Double {
+        let pass = try network.makePass(height: s, width: s, through: network.layerIndex("relu5_1")!, forwardOnly: true)
         network.forward(pass, pixels: pixels)
         var times: [Double] = []
         for _ in 0..<max(3, repeats / 2) {

@@ -92,7 +92,7 @@ struct Score: ParsableCommand {
                 let t = s.size(longestSide: styleSide)
                 return s.resized(width: t.width, height: t.height)
             }
-            let objective = MirroredObjective(network: network, width: w, height: h,
+            let objective = try MirroredObjective(network: network, width: w, height: h,
                                               content: contentImage.resized(width: w, height: h),
                                               styles: scaledStyles, options: o, styleCrop: level.styleCrop)
             let losses = objective.evaluate(scored.resized(width: w, height: h).pixels).0

@@ -124,10 +124,10 @@ import Testing
         o.contentLayers = []
         let layers = LayerSelection(network: network, options: o, hasContent: false, hasStyle: true)
         let image = style.resized(width: 96, height: 80)
-        let pass = network.makePass(height: 80, width: 96, through: layers.depth - 1, forwardOnly: true)
+        let pass = try network.makePass(height: 80, width: 96, through: layers.depth - 1, forwardOnly: true)
         network.forward(pass, pixels: image.pixels)
         // Crops of 32 px with the 96 px margin each see the whole image, so only the bookkeeping is tested.
-        let cropped = Tiling.gramMatrices(network: network, image: image, layers: layers.styleIndices,
+        let cropped = try Tiling.gramMatrices(network: network, image: image, layers: layers.styleIndices,
                                           depth: layers.depth, convs: layers.convs, crop: 32)
         for (k, layer) in layers.styleIndices.enumerated() {
             let whole = gramMatrix(pass.activation(layer)).map(Double.init)

@@ -62,7 +62,7 @@ import StyleTransfer
             return true
         }
         // The delivered image (clamped to 0-255) measured with the same objective.
-        let objective = TransferObjective(network: network, width: 64, height: 64, content: nil, styles: [style], options: o)
+        let objective = try TransferObjective(network: network, width: 64, height: 64, content: nil, styles: [style], options: o)
         let start = try #require(first).style, end = objective.evaluate(result.pixels).0.style
         print("texture synthesis: style loss \(start) -> \(end) (last step \(last.style)), factor \(String(format: "%.1f", start / end))")
         #expect(end > 0)
@@ -85,7 +85,7 @@ import StyleTransfer
             previous = p.losses.total
             return true
         }
-        let objective = TransferObjective(network: network, width: 64, height: 64, content: content, styles: [style], options: o)
+        let objective = try TransferObjective(network: network, width: 64, height: 64, content: content, styles: [style], options: o)
         let start = try #require(first), end = objective.evaluate(result.pixels).0
         print("style transfer (\(initialization) init): total \(start.total) -> \(end.total) (content \(end.content), style \(start.style) -> \(end.style), tv \(end.tv))")
         #expect(result.width == 64 && result.height == 64)

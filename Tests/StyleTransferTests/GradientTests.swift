@@ -161,12 +161,12 @@ import StyleTransfer
 
     // MARK: losses
 
-    @Test func contentLossGradient() {
+    @Test func contentLossGradient() throws {
         var rng = SplitMix64(seed: 21)
         let (c, h, w) = (4, 5, 7)
         let target = Support.randomMap(c, h, w, &rng)
         var f = Support.random(c * h * w, &rng)
-        let loss = ContentLoss(layer: 0, weight: 0.7, target: target)
+        let loss = try ContentLoss(layer: 0, weight: 0.7, target: target)
         let fm = FeatureMap(channels: c, height: h, width: w)
         fm.setInterior(f)
         let g = FeatureMap(channels: c, height: h, width: w)
@@ -277,7 +277,7 @@ import StyleTransfer
         options.styleLayers = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"].map { LayerWeight($0) }
         options.styleWeight = 1e-4
         options.tvWeight = 1e-2
-        let objective = TransferObjective(network: network, width: w, height: h, content: content, styles: [style], options: options)
+        let objective = try TransferObjective(network: network, width: w, height: h, content: content, styles: [style], options: options)
         var x = Support.random(3 * w * h, in: 0...255, &rng)
         let (terms, gradient) = objective.evaluate(x)
         print("objective \(pooling): content \(terms.content), style \(terms.style), tv \(terms.tv)")

@@ -61,7 +61,7 @@ import Testing
         options.styleLayers = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"].map { LayerWeight($0) }
         options.styleWeight = 1e-4
         options.tvWeight = 1e-2
-        let objective = MirroredObjective(network: network, width: w, height: h, content: content, styles: [style], options: options)
+        let objective = try MirroredObjective(network: network, width: w, height: h, content: content, styles: [style], options: options)
         var x = Support.random(3 * w * h, in: 0...255, &rng)
         let (terms, gradient) = objective.evaluate(x)
         #expect(gradient.count == 3 * w * h)
@@ -110,7 +110,7 @@ import Testing
             return true
         }
         let p = try #require(last)
-        let objective = MirroredObjective(network: network, width: 64, height: 64, content: content, styles: [style], options: o)
+        let objective = try MirroredObjective(network: network, width: 64, height: 64, content: content, styles: [style], options: o)
         let atPicture = objective.evaluate(p.image.pixels).0
         let clamped = objective.evaluate(result.pixels).0
         let rounded = objective.evaluate(result.pixels.map { $0.rounded() }).0

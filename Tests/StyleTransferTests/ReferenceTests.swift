@@ -93,7 +93,7 @@ import StyleTransfer
         var options = TransferOptions()  // default layers and weights
         options.size = 0  // the fixture's own size
         options.scales = 1
-        let objective = TransferObjective(network: network, width: content.width, height: content.height,
+        let objective = try TransferObjective(network: network, width: content.width, height: content.height,
                                           content: content, styles: [style], options: options)
         let (terms, gradient) = objective.evaluate(x)
 
@@ -127,7 +127,7 @@ import StyleTransfer
         for (name, torch, only) in alone {
             var o = options
             only(&o)
-            let one = TransferObjective(network: network, width: content.width, height: content.height,
+            let one = try TransferObjective(network: network, width: content.width, height: content.height,
                                         content: content, styles: [style], options: o)
             let n = Self.norm(one.evaluate(x).1), r = Self.relative(n, torch)
             print("reference (\(label)) \(name) gradient norm: engine \(n), PyTorch \(torch), relative \(r)")

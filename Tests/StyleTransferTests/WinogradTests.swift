@@ -57,7 +57,7 @@ import Testing
         options.contentLayers = [LayerWeight("conv3_1", 0.5), LayerWeight("relu4_2")]
         var results: [(LossTerms, [Float])] = []
         for network in [fast, direct] {
-            let objective = TransferObjective(network: network, width: w, height: h, content: content, styles: [style], options: options)
+            let objective = try TransferObjective(network: network, width: w, height: h, content: content, styles: [style], options: options)
             var rng = SplitMix64(seed: 5)
             let x = content.pixels.map { min(255, max(0, $0 + Float.random(in: -20...20, using: &rng))) }
             results.append(objective.evaluate(x))

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Faults from outside, with real processes and the real model: Ctrl-C (SIGINT,
 # once and twice), SIGTERM (while iterating and while the output is being
-# written), a full disk (the output, the --log), a memory limit (ulimit -v, and
-# a memory cgroup where one can be made), and killing a `vips stylize` run.
+# written), a full disk (the output, the --log), a memory limit (ulimit -v, a
+# memory cgroup where one can be made, and RLIMIT_AS reached in the middle of a
+# C host's call: oom.c), and killing a `vips stylize` run or GIMP's plug-in.
 #
 #   STYLIZE_BIN (default: stylize on PATH), STYLIZE_MODEL, IMAGES (default examples/)
 #   Tests/faults/run.sh
 #
-# The tmpfs and cgroup cases need root (skipped, and said so, without it).
+# The tmpfs and cgroup cases need root (skipped, and said so, without it); oom.c
+# needs cc and pkg-config's stylize; the GIMP case gimp-console and the plug-in
+# (GIMP's own plug-in folder, or $GIMP_PLUGIN_DIR as install.sh exports it).
 # Prints one line per check and "N passed, M failed".
 set -u
 # Job control: a background job of a script would otherwise start with SIGINT
@@ -213,6 +216,58 @@ if [ "$(id -u)" = 0 ] && [ -w "$CG_ROOT" ] && mkdir "$CG_ROOT/stylize-faults-$$"
     [ $rc = 0 ] && [ -s "$T/cg.png" ] && ok "cgroup memory limit 600M, --size 128: completes" \
         || bad "cgroup memory limit 600M, --size 128: exit $rc ($(head -c 300 "$T/err"))"
 else skip "memory cgroup: no writable v1 memory controller here (or not root)"; fi
+
+# --- a C host's memory limit reached after admission (oom.c) --------------------------
+# The engine's large buffers are allocated fallibly: the call returns
+# STYLIZE_ERROR_OUT_OF_MEMORY naming options->size, leaves nothing allocated, and the
+# host's next, smaller call runs under the same limit.
+# shellcheck disable=SC2046
+if cc -std=gnu11 -Wall -Wextra -Werror -O1 "$HERE/oom.c" $(pkg-config --cflags --libs stylize) \
+      -Wl,-rpath,"$(pkg-config --variable=libdir stylize)" -o "$T/oom" 2>"$T/err"; then
+    "$T/oom" >"$T/oom.log" 2>&1; RC=$?
+    if [ "$RC" = 0 ] && grep -qE "^[0-9]+ passed, 0 failed$" "$T/oom.log"; then
+        ok "C host, RLIMIT_AS set mid-run ($(sed -n 's/^RLIMIT_AS set at iteration 0: //p' "$T/oom.log")): STYLIZE_ERROR_OUT_OF_MEMORY \"$(sed -n 's/^message: //p' "$T/oom.log")\", malloc live bytes $(sed -n 's/^malloc live bytes across the failed run: //p' "$T/oom.log") across it, then a 128 px call completes"
+    else cp "$T/oom.log" "$T/err"; bad "C host, RLIMIT_AS set mid-run: exit $RC (134 = SIGABRT: an allocation that is not fallible)"; fi
+else bad "oom.c does not compile with \$(pkg-config --cflags --libs stylize)"; fi
+
+# --- GIMP: the plug-in killed while it runs ------------------------------------------------
+# gimp-console (Script-Fu batch, a throwaway profile) runs the plug-in for 100000
+# iterations on a picture; the plug-in's process is killed once it has computed for
+# two seconds. GIMP must report the failure, go on to the next batch command, which
+# saves the picture, pixel for pixel as it was loaded, and quit normally.
+PLUG_DIR="${GIMP_PLUGIN_DIR:-$(pkg-config --variable=gimplibdir gimp-2.0 2>/dev/null)/plug-ins/stylize}"
+if command -v gimp-console >/dev/null && [ -x "$PLUG_DIR/stylize" ]; then
+    G="$T/gimp"
+    for d in brushes dynamics fonts gradients palettes patterns tool-presets mypaint-brushes scripts templates plug-ins; do
+        mkdir -p "$G/$d"
+    done
+    # A plug-in outside GIMP's own folder (a user install) is found through the profile.
+    case "$PLUG_DIR" in "$(pkg-config --variable=gimplibdir gimp-2.0)"/*) ;; *) cp -r "$PLUG_DIR" "$G/plug-ins/" ;; esac
+    vips rawsave "$TINY" "$T/tiny.raw"
+    for sig in KILL TERM; do
+        out="$T/gimp-$sig.png"
+        run="(let* ((img (car (gimp-file-load RUN-NONINTERACTIVE \"$TINY\" \"$TINY\"))) (drw (car (gimp-image-get-active-drawable img)))) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$IMAGES/tiny_style_64.png\" 100000 64 1e-4 0 1.0 0 -1 1.0 3 \"\" 0.5 0))"
+        save="(let* ((img (vector-ref (cadr (gimp-image-list)) 0)) (drw (car (gimp-image-get-active-drawable img)))) (gimp-file-save RUN-NONINTERACTIVE img drw \"$out\" \"$out\"))"
+        GIMP2_DIRECTORY="$G" timeout 300 gimp-console -i -d -f -b "$run" -b "$save" -b '(gimp-quit 0)' >/dev/null 2>"$T/err" & PID=$!
+        # timeout -> gimp-console -> the plug-in; wait until it has used 2 s of CPU (utime + stime, in ticks).
+        plug=""; cpu=0; end=$((SECONDS + 180))
+        while [ $SECONDS -lt $end ] && kill -0 "$PID" 2>/dev/null; do
+            gimp="$(pgrep -P "$PID" | head -n 1)"
+            plug="$([ -n "$gimp" ] && pgrep -P "$gimp" -f 'plug-ins/stylize/stylize' | head -n 1)"
+            cpu="$([ -n "$plug" ] && awk '{ print $14 + $15 }' "/proc/$plug/stat" 2>/dev/null || echo 0)"
+            [ "${cpu:-0}" -ge $((2 * $(getconf CLK_TCK))) ] && break
+            sleep 0.2
+        done
+        if [ -n "$plug" ] && [ "${cpu:-0}" -gt 0 ] && kill -"$sig" "$plug"; then
+            finish
+            vips rawsave "$out" "$T/saved.raw" 2>/dev/null
+            [ "$RC" = 0 ] && grep -q "plug-in-stylize" "$T/err" && [ "$(size_of "$out" 2>/dev/null)" = "$(size_of "$TINY")" ] \
+                && cmp -s "$T/saved.raw" "$T/tiny.raw" \
+                && ok "GIMP: the plug-in killed by SIG$sig after $((cpu / $(getconf CLK_TCK))) s of CPU: GIMP reported it, saved the picture unchanged (pixel for pixel) and quit normally" \
+                || bad "GIMP: plug-in killed by SIG$sig: gimp-console exit $RC, saved: $(ls "$out" 2>&1)"
+        else kill -KILL "$PID" 2>/dev/null; finish; bad "GIMP: never saw the plug-in compute (exit $RC)"; fi
+    done
+else skip "GIMP: no gimp-console or no plug-in in $PLUG_DIR"; fi
 
 # --- vips stylize killed while it iterates ------------------------------------
 if vips -l 2>/dev/null | grep -q "VipsStylize"; then

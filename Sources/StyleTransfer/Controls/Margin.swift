@@ -126,21 +126,21 @@ public final class MirroredObjective {
     /// `styles` are used at their own sizes, their Gram matrices summed over
     /// crops of `styleCrop` px when given (as a run's plan may ask).
     public convenience init(network: FeatureNetwork, width: Int, height: Int, content: Image?, styles: [Image],
-                            options: TransferOptions, styleCrop: Int? = nil) {
+                            options: TransferOptions, styleCrop: Int? = nil) throws {
         let layers = LayerSelection(network: network, options: options, hasContent: content != nil, hasStyle: !styles.isEmpty)
-        let targets = StyleTransfer.styleTargets(network: network, styles: styles, options: options, layers: layers,
+        let targets = try StyleTransfer.styleTargets(network: network, styles: styles, options: options, layers: layers,
                                                  crop: styleCrop)
-        self.init(network: network, width: width, height: height, content: content, styleTargets: targets, mask: nil,
-                  options: options, layers: layers, margin: Margin.width)
+        try self.init(network: network, width: width, height: height, content: content, styleTargets: targets, mask: nil,
+                      options: options, layers: layers, margin: Margin.width)
     }
 
     /// Content and mask at the picture's size.
     init(network: FeatureNetwork, width: Int, height: Int, content: Image?, styleTargets: [[Float]], mask: Mask?,
-         options: TransferOptions, layers: LayerSelection, margin m: Int) {
+         options: TransferOptions, layers: LayerSelection, margin m: Int) throws {
         self.width = width
         self.height = height
         map = MirrorMap(width: width, height: height, margin: m)
-        objective = TransferObjective(network: network, width: width + 2 * m, height: height + 2 * m,
+        objective = try TransferObjective(network: network, width: width + 2 * m, height: height + 2 * m,
                                       content: content?.reflectPadded(m), styleTargets: styleTargets,
                                       mask: mask?.reflectPadded(m), options: options, layers: layers)
     }

@@ -52,7 +52,7 @@ enum Tiling {
     /// Each crop contributes only its interior (the margin gives the deep
     /// layers their context); the sums are normalised by the pixel count.
     static func gramMatrices(network: FeatureNetwork, image: Image, layers: [Int], depth: Int, convs: Set<Int>,
-                             crop: Int) -> [[Float]] {
+                             crop: Int) throws -> [[Float]] {
         let strides = layers.map { layer in
             network.layers[0..<layer].reduce(1) { s, l in if case .pool = l.kind { return s * 2 }; return s }
         }
@@ -64,7 +64,7 @@ enum Tiling {
                 let cx0 = max(0, tx - m), cy0 = max(0, ty - m)
                 let cx1 = min(image.width, tx + crop + m), cy1 = min(image.height, ty + crop + m)
                 let tx1 = min(image.width, tx + crop), ty1 = min(image.height, ty + crop)
-                let pass = network.makePass(height: cy1 - cy0, width: cx1 - cx0, through: depth - 1,
+                let pass = try network.makePass(height: cy1 - cy0, width: cx1 - cx0, through: depth - 1,
                                             keepPreActivation: convs, forwardOnly: true)
                 network.forward(pass, pixels: Self.crop(image.pixels, width: image.width, height: image.height,
                                                         x: cx0, y: cy0, w: cx1 - cx0, h: cy1 - cy0))
@@ -138,7 +138,7 @@ extension StyleTransfer {
                     let tileContent = canvasContent.map {
                         Image(width: tw, height: th, pixels: Tiling.crop($0.pixels, width: cw, height: ch, x: x0, y: y0, w: tw, h: th))
                     }
-                    let objective = TransferObjective(network: network, width: tw, height: th, content: tileContent,
+                    let objective = try TransferObjective(network: network, width: tw, height: th, content: tileContent,
                                                       styleTargets: targets, mask: canvasMask?.cropped(x: x0, y: y0, width: tw, height: th),
                                                       options: options, layers: layers)
                     var tileLoss = LossTerms()

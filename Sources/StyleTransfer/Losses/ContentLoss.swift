@@ -7,10 +7,10 @@ public struct ContentLoss {
     public let weight: Double
     public let target: FeatureMap
 
-    public init(layer: Int, weight: Double, target: FeatureMap) {
+    public init(layer: Int, weight: Double, target: FeatureMap) throws {
         self.layer = layer
         self.weight = weight
-        self.target = target.clone()
+        self.target = try target.clone()
     }
 
     /// Value; when `gradient` is given, adds dL/dF into it.

@@ -66,13 +66,13 @@ struct StudyContext {
 
     /// Style distance: the unweighted style loss over the default style layers
     /// (relu1_1..relu5_1) against `style`; one measure for every result.
-    func styleDistance(_ image: Image, _ style: StudyInput) -> Double {
+    func styleDistance(_ image: Image, _ style: StudyInput) throws -> Double {
         var o = TransferOptions()
         o.contentLayers = []
         o.styleWeight = 1
         o.tvWeight = 0
         let s = style.image.size(longestSide: max(image.width, image.height))
-        let objective = TransferObjective(network: network, width: image.width, height: image.height, content: nil,
+        let objective = try TransferObjective(network: network, width: image.width, height: image.height, content: nil,
                                           styles: [style.image.resized(width: s.width, height: s.height)], options: o)
         return objective.evaluate(image.pixels).0.style
     }
@@ -143,7 +143,7 @@ func reconstructionExperiment(_ ctx: StudyContext) -> Experiment {
             psnrToContent: [Metrics.psnr(a, content.image), Metrics.psnr(b, content.image)],
             ssimToContent: [Metrics.ssim(a, content.image), Metrics.ssim(b, content.image)])
         let columns = cells.count
-        var second: [ContactSheet.Cell] = zip(seedRuns, [a, b]).map { run, image in
+        var second: [ContactSheet.Cell] = try zip(seedRuns, [a, b]).map { run, image in
             .init(path: ctx.runner.imagePath(run.key),
                   label: "\(s.seedLayer), seed \(run.options.seed)\nvs content \(db(Metrics.psnr(image, content.image)))")
         }
@@ -185,7 +185,7 @@ func textureExperiment(_ ctx: StudyContext) -> Experiment {
         var table = [["style layers", "style distance (all 5 layers)", "final style loss", "seconds"]]
         for (layers, run) in zip(configs, runs) {
             let (record, image) = try ctx.result(run)
-            let d = ctx.styleDistance(image, style)
+            let d = try ctx.styleDistance(image, style)
             rows.append(.init(layers: layers, styleDistance: d, finalLoss: record.finalLoss, seconds: record.seconds))
             cells.append(.init(path: ctx.runner.imagePath(run.key), label: "\(layerRange(layers))\nstyle dist. \(g(d))"))
             table.append([layerRange(layers), g(d), g(record.finalLoss), String(format: "%.1f", record.seconds)])
@@ -193,10 +193,10 @@ func textureExperiment(_ ctx: StudyContext) -> Experiment {
         let a = try ctx.result(seedRuns[0]).1, b = try ctx.result(seedRuns[1]).1
         let seeds = TextureNumbers.Seeds(layers: configs.last!, seeds: s.seeds,
                                          psnrBetweenSeeds: Metrics.psnr(a, b), ssimBetweenSeeds: Metrics.ssim(a, b),
-                                         styleDistance: [ctx.styleDistance(a, style), ctx.styleDistance(b, style)])
+                                         styleDistance: [try ctx.styleDistance(a, style), try ctx.styleDistance(b, style)])
         let columns = cells.count
-        var second: [ContactSheet.Cell] = zip(seedRuns, [a, b]).map { run, image in
-            .init(path: ctx.runner.imagePath(run.key), label: "\(layerRange(configs.last!)), seed \(run.options.seed)\nstyle dist. \(g(ctx.styleDistance(image, style)))")
+        var second: [ContactSheet.Cell] = try zip(seedRuns, [a, b]).map { run, image in
+            .init(path: ctx.runner.imagePath(run.key), label: "\(layerRange(configs.last!)), seed \(run.options.seed)\nstyle dist. \(g(try ctx.styleDistance(image, style)))")
         }
         second.append(.init(path: nil, label: "seed \(s.seeds[0]) vs seed \(s.seeds[1]):\n\(db(Metrics.psnr(a, b))), SSIM \(s3(Metrics.ssim(a, b)))"))
         let sheet = try ctx.sheet("2_texture", ContactSheet(
@@ -242,7 +242,7 @@ func sweepExperiment(_ ctx: StudyContext) -> Experiment {
         for n in s.sweepIterations {
             let image = try ctx.snapshot(iterationRun, n)
             let loss = record.curve.first { $0.iteration == n }?.total ?? .nan
-            let q = Metrics.ssim(image, content.image), d = ctx.styleDistance(image, style)
+            let q = Metrics.ssim(image, content.image), d = try ctx.styleDistance(image, style)
             iterationRows.append(.init(iterations: n, loss: loss, ssimToContent: q, styleDistance: d))
             cells.append(.init(path: ctx.runner.snapshotPath(iterationRun.key, n), label: "\(n) iterations\nloss \(g(loss))"))
             table.append(["iterations", "\(n)", s3(q), g(d), g(loss)])
@@ -261,7 +261,7 @@ func sweepExperiment(_ ctx: StudyContext) -> Experiment {
             var curves: [(Double, [RunRecord.Point])] = []
             for (w, run) in zip(values, runs) {
                 let (record, image) = try ctx.result(run)
-                let q = Metrics.ssim(image, content.image), d = ctx.styleDistance(image, style)
+                let q = Metrics.ssim(image, content.image), d = try ctx.styleDistance(image, style)
                 rows.append(.init(value: w, ssimToContent: q, styleDistance: d, finalLoss: record.finalLoss,
                                   finalContentLoss: record.curve.last!.content, finalStyleLoss: record.curve.last!.style, seconds: record.seconds))
                 cells.append(.init(path: ctx.runner.imagePath(run.key), label: "\(name) \(g(w))\nSSIM \(s3(q)), style \(g(d))"))
@@ -311,7 +311,7 @@ func gridExperiment(_ ctx: StudyContext) -> Experiment {
             cells.append(.init(path: c.path, label: "content\n\(c.name)"))
             for (st, run) in zip(ctx.styles, row) {
                 let (record, image) = try ctx.result(run)
-                let q = Metrics.ssim(image, c.image), d = ctx.styleDistance(image, st)
+                let q = Metrics.ssim(image, c.image), d = try ctx.styleDistance(image, st)
                 rows.append(.init(content: c.name, style: st.name, ssimToContent: q, styleDistance: d, finalLoss: record.finalLoss, seconds: record.seconds))
                 cells.append(.init(path: ctx.runner.imagePath(run.key), label: "SSIM \(s3(q)), style \(g(d))"))
                 table.append([c.name, st.name, s3(q), g(d), g(record.finalLoss), String(format: "%.1f", record.seconds)])
@@ -411,7 +411,7 @@ func gramExperiment(_ ctx: StudyContext) -> Experiment {
     return Experiment(title: "Gram normalisation", specs: [normalised] + unnormalised) {
         try StudyRunner.save(style.image, to: stylePath)
         let (normRecord, normImage) = try ctx.result(normalised)
-        let normDistance = ctx.styleDistance(normImage, style)
+        let normDistance = try ctx.styleDistance(normImage, style)
         var cells = [ContactSheet.Cell(path: content.path, label: "content\n\(content.name)"),
                      ContactSheet.Cell(path: stylePath, label: "style (at canvas size)\n\(style.name)"),
                      ContactSheet.Cell(path: ctx.runner.imagePath(normalised.key), label: "normalised, weight \(g(s.base.styleWeight))\nstyle \(g(normDistance))")]
@@ -420,7 +420,7 @@ func gramExperiment(_ ctx: StudyContext) -> Experiment {
         table.append(["normalised (H·W)", g(s.base.styleWeight), "1", "1", g(normDistance), s3(Metrics.ssim(normImage, content.image))])
         for (f, run) in zip(candidates, unnormalised) {
             let (record, image) = try ctx.result(run)
-            let q = Metrics.ssim(image, normImage), d = ctx.styleDistance(image, style), qc = Metrics.ssim(image, content.image)
+            let q = Metrics.ssim(image, normImage), d = try ctx.styleDistance(image, style), qc = Metrics.ssim(image, content.image)
             // At iteration 0 both start from the content: the factor that makes the un-normalised initial style loss equal the normalised one.
             let equalStart = f * record.curve[0].style / normRecord.curve[0].style
             rows.append(.init(factor: f, styleWeight: s.base.styleWeight / f, ssimToNormalised: q, psnrToNormalised: Metrics.psnr(image, normImage),
