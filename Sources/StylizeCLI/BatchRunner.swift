@@ -129,7 +129,7 @@ final class BatchRunner: @unchecked Sendable {
 
         let budget = MemoryBudget(bytes: Admission.availableMemory)
         let largest = jobList.map { job in job.plan.levels.last.map { max($0.width, $0.height) } ?? 0 }.max() ?? 0
-        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let cores = Self.usableCores
         let workers = max(1, min(jobList.count, jobs ?? (largest <= Self.parallelSide ? cores : 1)))
         say("batch: \(items.count) items" + (shard.map { " (shard \($0.0)/\($0.1) of \(total))" } ?? "")
             + ": \(skipped) done already, \(failures.count) failed before starting, \(jobList.count) to make, \(workers) at a time")
@@ -220,6 +220,22 @@ final class BatchRunner: @unchecked Sendable {
             try out.save(item.output)
             try BatchRecord.write(output: item.output, inputs: job.inputs, options: item.canonical)
         }
+    }
+
+    /// The CPUs this process may run on: its affinity list (`Cpus_allowed_list`
+    /// in /proc/self/status, e.g. "0-3,8"), which a Slurm task or `taskset`
+    /// narrows and Foundation's activeProcessorCount does not see.
+    static var usableCores: Int {
+        let all = ProcessInfo.processInfo.activeProcessorCount
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }) else { return all }
+        var count = 0
+        for part in line.dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces).split(separator: ",") {
+            let ends = part.split(separator: "-").compactMap { Int($0) }
+            guard let first = ends.first, let last = ends.last, last >= first else { return all }
+            count += last - first + 1
+        }
+        return max(1, min(all, count))
     }
 
     static func duration(_ seconds: Double) -> String {
