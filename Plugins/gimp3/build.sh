@@ -8,7 +8,7 @@
 # Plugins/gimp3/.build-gimp3/stylize; install it as
 #   ${GIMP3_DIRECTORY:-~/.config/GIMP/3.0}/plug-ins/stylize/stylize     (per user)
 #   /usr/lib/x86_64-linux-gnu/gimp/3.0/plug-ins/stylize/stylize          (system)
-# (the executable's name must be its folder's). C: plugin.c (the GimpPlugIn),
+# (the executable's name must be its folder's), with help/index.html beside it. C: plugin.c (the GimpPlugIn),
 # args.c (arguments from the option table), run.c (GEGL pixels, the engine
 # call), dialog.c (GimpProcedureDialog), and the GIMP 2.10 plug-in's libvips
 # style reader (../gimp/style.c). Links the installed engine (-lstylize,
@@ -41,4 +41,6 @@ trap 'rm -f "$TMP"' EXIT
     -o "$TMP"
 chmod 755 "$TMP"
 mv -f "$TMP" "$OUTFILE"
+# The Help button's page, beside the executable (GIMP's own manual does not know the plug-in).
+install -D -m 644 "$HERE/help/index.html" "$(dirname "$OUTFILE")/help/index.html"
 echo "$OUTFILE"

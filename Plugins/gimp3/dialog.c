@@ -59,6 +59,63 @@ strength_changed(GObject *config, GParamSpec *pspec, gpointer data)
     g_object_set(config, "style-weight", stylize_strength_weight(s), NULL);
 }
 
+/* Help opens the page installed beside the plug-in (build.sh copies help/),
+ * instead of GIMP's manual, which does not know the plug-in. */
+#define RESPONSE_HELP 100  /* our Help button; GimpDialog's own one opens GIMP's manual */
+
+static void
+response(GtkDialog *dialog, gint response_id, gpointer data)
+{
+    if (response_id != RESPONSE_HELP)
+        return;
+    g_signal_stop_emission_by_name(dialog, "response");  /* the dialog stays open */
+    gchar *exe = g_file_read_link("/proc/self/exe", NULL);
+    gchar *dir = exe ? g_path_get_dirname(exe) : g_strdup(".");
+    gchar *page = g_build_filename(dir, "help", "index.html", NULL);
+    gchar *uri = g_filename_to_uri(page, NULL, NULL);
+    GError *error = NULL;
+    if (g_getenv(STYLIZE_GIMP3_STATE_ENV))  /* for the tests */
+        g_printerr("stylize-dialog: help=%s exists=%d\n", uri, g_file_test(page, G_FILE_TEST_IS_REGULAR));
+    else if (!gtk_show_uri_on_window(GTK_WINDOW(dialog), uri, GDK_CURRENT_TIME, &error)) {
+        g_message("Could not open the help page %s: %s", uri, error->message);
+        g_error_free(error);
+    }
+    g_free(exe);
+    g_free(dir);
+    g_free(page);
+    g_free(uri);
+}
+
+/* The tests' click on Help (STYLIZE_GIMP3_DIALOG_STATE=help). */
+static gboolean
+click_help(gpointer dialog)
+{
+    GtkWidget *help = gtk_dialog_get_widget_for_response(GTK_DIALOG(dialog), RESPONSE_HELP);
+    if (help && gtk_widget_get_visible(help))
+        gtk_button_clicked(GTK_BUTTON(help));
+    return G_SOURCE_REMOVE;
+}
+
+/* GIMP's Help button (added when the dialog is shown) gives way to ours, in its place. */
+static void
+swap_help(GtkWidget *dialog, gpointer data)
+{
+    GtkWidget *gimp_help = gtk_dialog_get_widget_for_response(GTK_DIALOG(dialog), GTK_RESPONSE_HELP);
+    GtkWidget *ours = gtk_dialog_get_widget_for_response(GTK_DIALOG(dialog), RESPONSE_HELP);
+    if (!gimp_help || ours)
+        return;
+    ours = gtk_dialog_add_button(GTK_DIALOG(dialog), "_Help", RESPONSE_HELP);
+    GtkWidget *box = gtk_widget_get_parent(gimp_help);
+    if (GTK_IS_BUTTON_BOX(box) && gtk_widget_get_parent(ours) == box) {
+        gtk_button_box_set_child_secondary(GTK_BUTTON_BOX(box), ours,
+                                           gtk_button_box_get_child_secondary(GTK_BUTTON_BOX(box), gimp_help));
+        gint position = 0;
+        gtk_container_child_get(GTK_CONTAINER(box), gimp_help, "position", &position, NULL);
+        gtk_box_reorder_child(GTK_BOX(box), ours, position);
+    }
+    gtk_widget_hide(gimp_help);
+}
+
 gboolean
 stylize_gimp3_dialog(GimpProcedure *procedure, GimpProcedureConfig *config, GimpImage *image, GimpDrawable *drawable)
 {
@@ -86,6 +143,10 @@ stylize_gimp3_dialog(GimpProcedure *procedure, GimpProcedureConfig *config, Gimp
     gimp_procedure_dialog_fill(dialog, "style-frame", "style-strength", "size", "style-scale", "iterations",
                                "advanced", NULL);
 
+    g_signal_connect(widget, "response", G_CALLBACK(response), NULL);
+    g_signal_connect(widget, "show", G_CALLBACK(swap_help), NULL);
+    if (g_strcmp0(g_getenv(STYLIZE_GIMP3_STATE_ENV), "help") == 0)
+        g_timeout_add(500, click_help, widget);
     g_signal_connect(config, "notify", G_CALLBACK(update_sensitivity), dialog);
     g_signal_connect(config, "notify::style-strength", G_CALLBACK(strength_changed), NULL);
     update_sensitivity(G_OBJECT(config), NULL, dialog);

@@ -90,7 +90,7 @@ for i in $(seq 1 20); do [ -s "$WORK/display" ] && break; sleep 0.5; done
 export DISPLAY=":$(cat "$WORK/display")"
 window() { xwininfo -root -tree 2>/dev/null | awk '/"Neural Style Transfer"/ {print $1; exit}'; }
 dialog() { # LOG EXTRA-ARGUMENTS [SCREENSHOT]: opens the dialog, waits for it, closes GIMP
-    STYLIZE_GIMP3_DIALOG_STATE=1 timeout 120 gimp-console-3.0 -i --batch-interpreter plug-in-script-fu-eval \
+    STYLIZE_GIMP3_DIALOG_STATE="${STATE:-1}" timeout 120 gimp-console-3.0 -i --batch-interpreter plug-in-script-fu-eval \
         -b "(let* ($LOAD) (plug-in-stylize #:run-mode RUN-INTERACTIVE #:image img #:drawables (vector drw) $2))" \
         --quit >"$WORK/$1.log" 2>&1 &
     local gimp=$! id="" i
@@ -106,10 +106,14 @@ dialog() { # LOG EXTRA-ARGUMENTS [SCREENSHOT]: opens the dialog, waits for it, c
     for i in $(seq 1 40); do [ -z "$(window)" ] && break; sleep 0.5; done
     [ -n "$id" ]
 }
-if dialog dialog-empty ""; then
+# (STATE=help: the plug-in clicks its own Help button once the dialog is up.)
+if STATE=help dialog dialog-empty ""; then
     if grep -q "ok-sensitive=0" "$WORK/dialog-empty.log" && ! grep -q "ok-sensitive=1" "$WORK/dialog-empty.log"; then
         pass "dialog without a style: OK disabled"
     else fail "dialog OK" "no style but $(grep -o 'ok-sensitive=.' "$WORK/dialog-empty.log" | sort -u | tr '\n' ' ')"; fi
+    if grep -q "help=file://.*/plug-ins/stylize/help/index.html exists=1" "$WORK/dialog-empty.log"; then
+        pass "Help opens the plug-in's own page (installed beside it), not GIMP's manual"
+    else fail "Help" "$(grep -E 'help=|manual' "$WORK/dialog-empty.log" | head -n 2)"; fi
 else fail "dialog" "no 'Neural Style Transfer' window in 60 s; $(tail -n 3 "$WORK/dialog-empty.log")"; fi
 if dialog dialog-style "#:style-file \"$REPO/examples/style_great_wave_hokusai.jpg\"" "$WORK/dialog.png" \
    && grep -q "ok-sensitive=1" "$WORK/dialog-style.log" \
