@@ -17,11 +17,34 @@
 #include "stylize-gimp3.h"
 #include "stylize-strength.h"
 
-/* The table's options with a GIMP name, in the 2.10 procedure's order. */
+/* The table's options with a GIMP name, in the 2.10 procedure's order; newer
+ * ones follow in table order (those whose stylize_options field this build
+ * knows: build.sh defines STYLIZE_HAS_<FIELD> for fields added after 1.1). */
 static const char *const table_order[] = {
     "iterations", "size", "style-weight", "preserve-colors", "content-weight", "seed",
     "style-scale", "scales", "style-blend", "max-memory",
 };
+static const char *const newer[] = {
+#ifdef STYLIZE_HAS_OUTPUT_SIZE
+    "output-size",
+#endif
+#ifdef STYLIZE_HAS_TIME_LIMIT
+    "time-limit",
+#endif
+    NULL,
+};
+
+static gboolean
+known(const char *gimp)
+{
+    for (size_t k = 0; k < G_N_ELEMENTS(table_order); k++)
+        if (strcmp(gimp, table_order[k]) == 0)
+            return TRUE;
+    for (size_t k = 0; newer[k]; k++)
+        if (strcmp(gimp, newer[k]) == 0)
+            return TRUE;
+    return FALSE;
+}
 
 static const stylize_option_info *
 option(const char *gimp)
@@ -121,10 +144,7 @@ stylize_gimp3_add_arguments(GimpProcedure *procedure)
      * in stylize_gimp3_options): say so at registration if one is new. */
     for (int i = 0; i < stylize_option_count(); i++) {
         const stylize_option_info *info = stylize_option_at(i);
-        gboolean known = info->gimp == NULL;
-        for (size_t k = 0; !known && k < G_N_ELEMENTS(table_order); k++)
-            known = strcmp(info->gimp, table_order[k]) == 0;
-        if (!known)
+        if (info->gimp && !known(info->gimp))
             g_warning("libstylize option '%s' has no GIMP 3 argument: update Plugins/gimp3/args.c", info->gimp);
     }
     gimp_procedure_add_file_argument(procedure, "style-file", "Style image",
@@ -141,6 +161,12 @@ stylize_gimp3_add_arguments(GimpProcedure *procedure)
                                              GIMP_FILE_CHOOSER_ACTION_OPEN, TRUE, NULL, G_PARAM_READWRITE);
         add_table_argument(procedure, table_order[k]);
     }
+    for (int i = 0; i < stylize_option_count(); i++) {  /* the newer ones, in table order */
+        const stylize_option_info *info = stylize_option_at(i);
+        for (size_t k = 0; info->gimp && newer[k]; k++)
+            if (strcmp(info->gimp, newer[k]) == 0)
+                add_table_argument(procedure, info->gimp);
+    }
     /* The dialog's slider for style-weight (not a PDB argument; kept with the last values). */
     const stylize_option_info *weight = option("style-weight");
     gchar *blurb = g_strdup_printf("How strongly the style's textures and colors are imposed: 0 = faint, 100 = the "
@@ -150,6 +176,13 @@ stylize_gimp3_add_arguments(GimpProcedure *procedure)
     gimp_procedure_add_double_aux_argument(procedure, "style-strength", label(weight), blurb, 0, 100,
                                            stylize_weight_strength(weight->default_value), G_PARAM_READWRITE);
     g_free(blurb);
+}
+
+/* Whether the procedure has this argument (the table names it for GIMP). */
+static G_GNUC_UNUSED gboolean
+declared(GimpProcedureConfig *config, const char *gimp)
+{
+    return g_object_class_find_property(G_OBJECT_GET_CLASS(config), gimp) != NULL;
 }
 
 /* The config's value of a table option as a double (integers, reals). */
@@ -181,6 +214,15 @@ stylize_gimp3_options(GimpProcedureConfig *config, stylize_options *options, dou
     options->scales = (int32_t)number(config, "scales");
     options->preserve_colors = (stylize_preserve_colors)gimp_procedure_config_get_choice_id(config, "preserve-colors");
     *blend_first = number(config, "style-blend");
+    /* Newer fields, where the table names them for GIMP (else the library's default). */
+#ifdef STYLIZE_HAS_OUTPUT_SIZE
+    if (declared(config, "output-size"))
+        options->output_size = (int32_t)number(config, "output-size");
+#endif
+#ifdef STYLIZE_HAS_TIME_LIMIT
+    if (declared(config, "time-limit"))
+        options->time_limit = number(config, "time-limit");
+#endif
     gchar *memory = NULL;
     g_object_get(config, "max-memory", &memory, NULL);
     options->max_memory = 0;  /* "" = no budget */

@@ -30,12 +30,20 @@ for pc in gimp-3.0 gimpui-3.0; do
 done
 pkg-config --exists vips || { echo "build.sh: pkg-config cannot find vips (apt-get install libvips-dev)" >&2; exit 1; }
 
+# stylize_options fields added after 1.1 that this stylize.h has (STYLIZE_HAS_<FIELD>):
+# args.c reads the options the table names for GIMP only where the struct has them.
+HAS=()
+for field in output_size time_limit; do
+    printf '#include <stddef.h>\n#include <stylize.h>\nsize_t x = offsetof(stylize_options, %s);\n' "$field" \
+        | "$CC" -fsyntax-only -I"$PREFIX/include" -x c - 2>/dev/null && HAS+=("-DSTYLIZE_HAS_${field^^}")
+done
+
 mkdir -p "$(dirname "$OUTFILE")"
 TMP="$OUTFILE.tmp.$$"
 trap 'rm -f "$TMP"' EXIT
 # -l:libstylize.so.1 links the SONAME file itself (a prefix may carry no dev symlink).
 "$CC" -std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter -Wno-ignored-qualifiers -I"$HERE" -I"$HERE/../gimp/include" -I"$PREFIX/include" \
-    $(pkg-config --cflags gimpui-3.0 vips) \
+    "${HAS[@]}" $(pkg-config --cflags gimpui-3.0 vips) \
     "$HERE/plugin.c" "$HERE/args.c" "$HERE/run.c" "$HERE/dialog.c" "$HERE/../gimp/style.c" \
     -L"$LIBDIR" -l:libstylize.so.1 -Wl,-rpath,"$LIBDIR" $(pkg-config --libs gimpui-3.0 vips) -lm \
     -o "$TMP"

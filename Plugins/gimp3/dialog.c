@@ -6,6 +6,7 @@
  * dialog's 0-100 Style strength (stylize-strength.h). C because GTK is macros.
  */
 #include <math.h>
+#include <string.h>
 
 #include <libgimp/gimpui.h>
 
@@ -140,8 +141,16 @@ stylize_gimp3_dialog(GimpProcedure *procedure, GimpProcedureConfig *config, Gimp
                                    "seed", "max-memory", NULL);
     gimp_procedure_dialog_get_label(dialog, "advanced-title", "Advanced", FALSE, FALSE);
     gimp_procedure_dialog_fill_expander(dialog, "advanced", "advanced-title", FALSE, "advanced-box");
-    gimp_procedure_dialog_fill(dialog, "style-frame", "style-strength", "size", "style-scale", "iterations",
-                               "advanced", NULL);
+    /* The main list; arguments newer than 2.10's (final size, time limit) where declared. */
+    const char *const main_ids[] = { "style-frame", "style-strength", "size", "output-size", "style-scale",
+                                     "iterations", "time-limit", "advanced" };
+    GList *ids = NULL;
+    for (size_t i = 0; i < G_N_ELEMENTS(main_ids); i++)
+        if (g_str_has_suffix(main_ids[i], "frame") || strcmp(main_ids[i], "advanced") == 0
+            || g_object_class_find_property(G_OBJECT_GET_CLASS(config), main_ids[i]))
+            ids = g_list_append(ids, (gpointer)main_ids[i]);
+    gimp_procedure_dialog_fill_list(dialog, ids);
+    g_list_free(ids);
 
     g_signal_connect(widget, "response", G_CALLBACK(response), NULL);
     g_signal_connect(widget, "show", G_CALLBACK(swap_help), NULL);
