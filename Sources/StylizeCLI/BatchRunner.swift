@@ -123,6 +123,8 @@ final class BatchRunner: @unchecked Sendable {
                     let plan = try engines[model]!.admit(content: contentSize, styles: styleSizes, options: item.options, names: names)
                     jobList.append(Job(item: item, inputs: inputs, engine: engines[model]!, contentSize: contentSize,
                                        styleSizes: styleSizes, plan: plan))
+                } catch let error as OptionError {
+                    throw error  // a bad option (a layer the model lacks) is the batch's: a usage error before any work
                 } catch { fail(item, error) }
             }
         }

@@ -160,6 +160,9 @@ usage "no style"                     "no style image"            -- "$T/in" -o "
 usage "--log is not a batch option"  "--log: not in batch"       -- "$T/in" --style "$S" -o "$T/u" --log x.json
 mkdir -p "$T/empty"
 usage "a folder without images"      "folder has no images"      -- "$T/empty" --style "$S" -o "$T/u"
+"$BIN" batch "$T/in" --style "$S" -o "$T/layer" "${FAST[@]}" --style-layers relu1_1,relu9_9 2>"$T/layer.err"; rc=$?
+check "a layer the model lacks (known only with the model): exit 2 before any work, one line" \
+    test $rc = 2 -a "$(wc -l <"$T/layer.err")" = 1 -a "$(grep -c "unknown layer 'relu9_9'" "$T/layer.err")" = 1 -a "$(ls "$T/layer" | wc -l)" = 0
 "$BIN" batch "$T/in/a.png" --style "$S" -o "$T/in/notes.txt/x" "${FAST[@]}" 2>"$T/ro.err"; rc=$?
 check "an output folder that cannot be made: exit 1, one line" test $rc = 1 -a "$(grep -c 'cannot make the output folder' "$T/ro.err")" = 1
 
