@@ -99,6 +99,8 @@ static const struct {
 	FIELD(style_scale, FIELD_DOUBLE),
 	FIELD(scales, FIELD_INT32),
 	FIELD(max_memory, FIELD_BYTES),
+	FIELD(output_size, FIELD_INT32),
+	FIELD(time_limit, FIELD_DOUBLE),
 #undef FIELD
 };
 

@@ -11,9 +11,11 @@ public final class StyleTransfer: @unchecked Sendable {
 
     /// Stylizes `content` after `styles`. With `content` nil (texture
     /// synthesis) the canvas is the first style's size. The optimisation runs
-    /// coarse to fine (`options.scales` levels) ending with the longest side at
-    /// `options.size`, in tiles where `options.maxMemory` requires it; the
-    /// result is resampled to the content's size. `progress` is called at
+    /// coarse to fine: `options.scales` levels composing the picture up to
+    /// `options.size`, then refinement levels up to `options.outputSize` (the
+    /// content's own size by default), in tiles where `options.maxMemory`
+    /// requires it, with iterations planned from `options.timeLimit` when set
+    /// (`TransferPlan`, `TimeBudget`); the result has the content's size. `progress` is called at
     /// iteration 0 and after each step (counted over all levels); returning
     /// false cancels (throws `TransferError.cancelled`).
     public func run(content: Image?, styles: [Image], options: TransferOptions,
@@ -22,6 +24,7 @@ public final class StyleTransfer: @unchecked Sendable {
         let network = options.pooling == self.network.pooling ? self.network
             : FeatureNetwork(sharing: self.network, pooling: options.pooling)
         let layers = LayerSelection(network: network, options: options, hasContent: content != nil, hasStyle: !styles.isEmpty)
+        let canvas = (content ?? styles[0]).imageSize
 
         // What the network sees: with colour preservation, grey or recoloured inputs.
         var seenContent = content, seenStyles = styles, initialization = options.initialization
@@ -37,8 +40,11 @@ public final class StyleTransfer: @unchecked Sendable {
             }
         }
 
-        let total = plan.levels.reduce(0) { $0 + $1.iterations }
+        var total = plan.levels.reduce(0) { $0 + $1.iterations }
         let start = Date()
+        // A time limit: each level's steps are replanned as it starts, with the speed measured so far.
+        var budget = plan.budget
+        let deadline = start.addingTimeInterval(options.timeLimit - (budget?.reserve ?? 0))
         var x: [Float] = []  // the level's picture, w x h; the margin is always its mirror (Margin.swift)
         var last = LossTerms()
         var iteration = 0, evaluations = 0
@@ -56,28 +62,41 @@ public final class StyleTransfer: @unchecked Sendable {
                                      image: Image(width: w, height: h, pixels: x))
             if let progress, !progress(p) { throw TransferError.cancelled }
         }
+        var styleTargets: (sizes: [Int], crop: Int?, targets: [[Float]])?
         for (k, level) in plan.levels.enumerated() {
             let levelContent = seenContent?.resized(width: level.width, height: level.height)
-            x = k == 0
-                ? initialPixels(initialization, width: level.width, height: level.height, content: levelContent,
-                                styles: seenStyles, seed: options.seed)
-                : Image(width: w, height: h, pixels: x).resized(width: level.width, height: level.height).pixels
-            (w, h) = (level.width, level.height)
-            let scaledStyles = seenStyles.map { style -> Image in
-                let s = style.size(longestSide: max(1, Int((Double(max(w, h)) * options.styleScale).rounded())))
-                return style.resized(width: s.width, height: s.height)
+            if k == 0 {
+                x = initialPixels(initialization, width: level.width, height: level.height, content: levelContent,
+                                  styles: seenStyles, seed: options.seed)
+            } else {
+                let previous = Image(width: w, height: h, pixels: x)
+                x = (level.refines ? Self.refine(previous, width: level.width, height: level.height, content: levelContent)
+                        : previous.resized(width: level.width, height: level.height)).pixels
             }
-            let targets = try Self.styleTargets(network: network, styles: scaledStyles, options: options, layers: layers,
-                                            crop: level.styleCrop)
+            (w, h) = (level.width, level.height)
+            let styleSizes = seenStyles.map { options.styleSize($0.imageSize, levelSide: max(w, h), canvas: canvas) }
+            // Styles stop growing at their own size: the finer levels share their targets.
+            if styleTargets?.sizes != styleSizes.flatMap({ [$0.width, $0.height] }) || styleTargets?.crop != level.styleCrop {
+                let scaledStyles = zip(seenStyles, styleSizes).map { $0.resized(width: $1.width, height: $1.height) }
+                styleTargets = (styleSizes.flatMap { [$0.width, $0.height] }, level.styleCrop,
+                                try Self.styleTargets(network: network, styles: scaledStyles, options: options,
+                                                      layers: layers, crop: level.styleCrop))
+            }
+            let targets = styleTargets!.targets
+            var steps = level.iterations
+            if let b = budget {
+                steps = b.steps(level: k, remaining: deadline.timeIntervalSinceNow)
+                total = iteration + steps + plan.levels[(k + 1)...].reduce(0) { $0 + $1.iterations }
+            }
+            let levelStart = (date: Date(), evaluations: evaluations, iteration: iteration)
             let mask = options.mask?.resized(width: w, height: h)
             if let tile = level.tile {
                 if k == 0 { try report(LossTerms(), evaluationsNow: 0) }
-                let levelStart = iteration
                 try optimiseTiled(&x, width: w, height: h, margin: m, content: levelContent, targets: targets, mask: mask,
                                   options: options, layers: layers, network: network, tile: tile,
-                                  iterations: level.iterations) { losses, steps, evals in
+                                  iterations: steps) { losses, stepsDone, evals in
                     evaluations += evals
-                    while iteration < levelStart + steps { iteration += 1; try report(losses, evaluationsNow: evaluations) }
+                    while iteration < levelStart.iteration + stepsDone { iteration += 1; try report(losses, evaluationsNow: evaluations) }
                 }
             } else {
                 // f(x) = L(P x): the picture seen with its mirrored margin, ∇f = Pᵀ ∇L (Margin.swift).
@@ -92,13 +111,19 @@ public final class StyleTransfer: @unchecked Sendable {
                 if k == 0 { try report(objective.evaluate(x).0, evaluationsNow: objective.evaluations) }
                 var optimizer: any Optimizer = options.optimizer == .lbfgs
                     ? LBFGS(history: options.lbfgsHistory) : Adam(learningRate: options.learningRate)
-                for _ in 0..<level.iterations {
+                for _ in 0..<steps {
+                    // A timed run begins no step that would end past its deadline.
+                    if let b = budget, iteration > levelStart.iteration,
+                       Date().addingTimeInterval(b.stepSeconds(level: k)) > deadline { break }
                     _ = optimizer.step(&x, f)  // Adam reports the loss where its step began
                     iteration += 1
                     try report(last, evaluationsNow: evaluations + objective.evaluations)
                 }
                 evaluations += objective.evaluations
             }
+            if let b = budget { budget = b.measured(level: k, seconds: Date().timeIntervalSince(levelStart.date),
+                                                    steps: iteration - levelStart.iteration,
+                                                    evaluations: evaluations - levelStart.evaluations) }
         }
         let outW = content?.width ?? w, outH = content?.height ?? h
         var result = Image(width: w, height: h, pixels: x).clamped().resized(width: outW, height: outH).clamped()
@@ -109,6 +134,19 @@ public final class StyleTransfer: @unchecked Sendable {
             result = mask.resized(width: outW, height: outH).blend(result, content).clamped()
         }
         return result
+    }
+
+    /// The start of a refinement level: the previous level's picture upsampled,
+    /// plus the content's detail that the smaller level could not hold,
+    /// x₀ = up(x) + (c − up(down(c))). The photo's lines come back at the
+    /// finer size, where the level's few steps only restyle them.
+    static func refine(_ previous: Image, width w: Int, height h: Int, content: Image?) -> Image {
+        let up = previous.resized(width: w, height: h)
+        guard let content else { return up }
+        let blurred = content.resized(width: previous.width, height: previous.height).resized(width: w, height: h)
+        var pixels = up.pixels
+        for i in pixels.indices { pixels[i] += content.pixels[i] - blurred.pixels[i] }
+        return Image(width: w, height: h, pixels: pixels)
     }
 
     /// Gram targets per style layer: each style's Gram matrices (over crops of

@@ -49,9 +49,16 @@ public struct TransferOptions: Sendable {
         values[OptionTable[key].choices.firstIndex(of: OptionTable[key].defaultText)!]
     }
 
-    /// Longest side of the optimised image in pixels; 0 = the content's size.
+    /// Longest side the picture is composed at: the coarse-to-fine levels end
+    /// here (and the style's brush strokes are sized for it); 0 = `finalSide`.
     public var size = Int(number(.size))
+    /// Longest side the optimisation ends at; 0 = the content's own. Above
+    /// `size`, refinement levels continue up to it (`TransferPlan`).
+    public var outputSize = Int(number(.outputSize))
     public var iterations = Int(number(.iterations))
+    /// Seconds the optimisation may take; the levels' iterations are planned to
+    /// end within it (`TimeBudget`) instead of from `iterations`. 0 = no limit.
+    public var timeLimit = number(.timeLimit)
     public var contentWeight = number(.contentWeight)
     public var styleWeight = number(.styleWeight)
     public var tvWeight = number(.tvWeight)
@@ -85,6 +92,32 @@ public struct TransferOptions: Sendable {
 
     public static let minimumLevelSide = 64
 
+    /// The longest side of the last level on a `canvas` (the content, or the
+    /// first style for texture synthesis).
+    public func finalSide(canvas: ImageSize) -> Int {
+        outputSize == 0 ? max(canvas.width, canvas.height) : outputSize
+    }
+
+    /// The longest side of the composition, the top of the coarse-to-fine levels:
+    /// `size`, but not above an `outputSize` given. (Above the content's own size
+    /// with no `outputSize`, the picture is composed larger and resampled down.)
+    public func composeSide(canvas: ImageSize) -> Int {
+        size == 0 ? finalSide(canvas: canvas) : outputSize == 0 ? size : min(size, outputSize)
+    }
+
+    /// A style's size at a level whose longest side is `levelSide`: longest side
+    /// `levelSide` x `styleScale` up to the composition size (the style scale
+    /// sets the brush strokes there); at refinement levels above it, never more
+    /// than the larger of that and the style's own size. An enlarged painting has
+    /// no strokes at the new scale, so the finer levels take its Gram targets at
+    /// its own resolution and the strokes they paint keep the painting's pixel
+    /// size (as crowsonkb's style-transfer-pytorch never scales a style up).
+    public func styleSize(_ style: ImageSize, levelSide: Int, canvas: ImageSize) -> (width: Int, height: Int) {
+        func scaled(_ side: Int) -> Int { max(1, Int((Double(side) * styleScale).rounded())) }
+        let ceiling = max(max(style.width, style.height), scaled(composeSide(canvas: canvas)))
+        return style.size(longestSide: min(scaled(levelSide), ceiling))
+    }
+
     public init() {}
 
     public static let defaultStyleLayers = TransferOptions().styleLayers
@@ -110,7 +143,12 @@ public struct TransferOptions: Sendable {
             if let problem = OptionTable[key].problem(value) { throw OptionError(key, problem) }
         }
         try number(.size, Double(size))
+        try number(.outputSize, Double(outputSize))
         try number(.iterations, Double(iterations))
+        try number(.timeLimit, timeLimit)
+        if timeLimit > 0 && levelIterations != nil {
+            throw OptionError(.timeLimit, "a time limit plans the iterations itself: give it or --scale-iterations, not both")
+        }
         try number(.contentWeight, contentWeight)
         try number(.styleWeight, styleWeight)
         try number(.tvWeight, tvWeight)

@@ -49,7 +49,8 @@ enum Marshal {
     /// against it pass at least this much. Later fields end at these offsets.
     static let optionsV1Size = fieldEnd(\.style_scale, Double.self)
     static let optionsFieldEnds = [optionsV1Size, fieldEnd(\.scales, Int32.self), fieldEnd(\.max_memory, UInt64.self),
-                                   fieldEnd(\.mask, UnsafePointer<UInt8>?.self), fieldEnd(\.mask_stride, Int.self)]
+                                   fieldEnd(\.mask, UnsafePointer<UInt8>?.self), fieldEnd(\.mask_stride, Int.self),
+                                   fieldEnd(\.time_limit, Double.self)]
 
     private static func fieldEnd<T>(_ field: PartialKeyPath<stylize_options>, _ type: T.Type) -> Int {
         (MemoryLayout<stylize_options>.offset(of: field) ?? MemoryLayout<stylize_options>.size) + MemoryLayout<T>.size
@@ -79,6 +80,8 @@ enum Marshal {
         o.max_memory = 0
         o.mask = nil
         o.mask_stride = 0
+        o.output_size = Int32(d.outputSize)
+        o.time_limit = d.timeLimit
         return o
     }
 
@@ -107,7 +110,9 @@ enum Marshal {
                                 pixelsRequired: Bool = true) throws -> TransferOptions {
         var t = TransferOptions()
         t.size = Int(o.size)
+        t.outputSize = Int(o.output_size)
         t.iterations = Int(o.iterations)
+        t.timeLimit = o.time_limit
         t.contentWeight = o.content_weight
         t.styleWeight = o.style_weight
         t.tvWeight = o.tv_weight

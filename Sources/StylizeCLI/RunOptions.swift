@@ -22,7 +22,10 @@ extension ArgumentHelp {
 struct OptimizationOptions: ParsableArguments {
     // `.unconditional`: "--size -1" is the number -1 (and gets its range message), not a missing value.
     @Option(name: .table(.size), parsing: .unconditional, help: .table(.size)) var size: Int?
+    @Option(name: .table(.outputSize), parsing: .unconditional, help: .table(.outputSize)) var outputSize: Int?
     @Option(name: .table(.iterations), parsing: .unconditional, help: .table(.iterations)) var iterations: Int?
+    // Text: "3m", "90s", "1.5h" or seconds.
+    @Option(name: .table(.timeLimit), parsing: .unconditional, help: .table(.timeLimit)) var timeLimit: String?
     @Option(name: .table(.optimizer), help: .table(.optimizer)) var optimizer: String?
     @Option(name: .table(.learningRate), parsing: .unconditional, help: .table(.learningRate)) var learningRate: Double?
     @Option(name: .table(.pooling), help: .table(.pooling)) var pooling: String?
@@ -61,7 +64,9 @@ struct OptimizationOptions: ParsableArguments {
     func transferOptions() throws -> TransferOptions {
         var o = TransferOptions()
         if let size { o.size = size }
+        if let outputSize { o.outputSize = outputSize }
         if let iterations { o.iterations = iterations }
+        if let timeLimit { o.timeLimit = try OptionTable.seconds(.timeLimit, timeLimit) }
         if let optimizer { o.optimizer = try OptionTable.choice(.optimizer, optimizer, in: OptionTable.optimizers) }
         if let learningRate { o.learningRate = learningRate }
         if let pooling { o.pooling = try OptionTable.choice(.pooling, pooling, in: OptionTable.poolings) }
@@ -119,13 +124,19 @@ func splitSaveOptions(_ path: String) -> (String, String) {
 func runAndSave(content: String?, styles: [String], others: [String] = [], options: TransferOptions,
                 common: OptimizationOptions,
                 configure: (inout TransferOptions, _ load: (String) throws -> ImageFile) throws -> Void = { _, _ in }) throws {
+    let began = Date()  // a time limit counts the whole command
     let inputs = [content].compactMap { $0 } + styles + others + [common.model].compactMap { $0 }
     try checkWrittenPaths(common.writtenPaths(total: options.iterations), inputs: inputs)
     // The image rule on every header before the model is read or anything decoded.
-    let contentSize = try content.map(ImageFile.header)
+    let fileSize = try content.map(ImageFile.header)
     let styleSizes = try styles.map(ImageFile.header)
-    for (path, size) in zip([content].compactMap { $0 } + styles, [contentSize].compactMap { $0 } + styleSizes) {
+    for (path, size) in zip([content].compactMap { $0 } + styles, [fileSize].compactMap { $0 } + styleSizes) {
         try Admission.check(size, name: path)
+    }
+    // The written result has the longest side --output-size: the content is decoded at that size.
+    let contentSize = fileSize.map { size in
+        let t = size.size(longestSide: options.outputSize == 0 ? max(size.width, size.height) : options.outputSize)
+        return ImageSize(width: t.width, height: t.height)
     }
     for path in others { try Admission.check(try ImageFile.header(path), name: path) }
 
@@ -136,7 +147,11 @@ func runAndSave(content: String?, styles: [String], others: [String] = [], optio
     if !common.quiet { FileHandle.standardError.write("\(plan)\n".data(using: .utf8)!) }
 
     // Decode: the content whole, styles only as large as the run uses them.
-    let contentFile = try content.map { try ImageFile.load($0) }
+    let contentFile = try content.map { path in
+        var file = try ImageFile.load(path, maxSide: contentSize.map { max($0.width, $0.height) })
+        if let size = contentSize, file.image.imageSize != size { file = file.resized(to: size) }
+        return file
+    }
     let styleFiles = try zip(styles, styleSizes).map { path, size in
         try ImageFile.load(path, maxSide: Admission.styleSide(content: contentSize, style: size, options: options))
     }
@@ -154,6 +169,7 @@ func runAndSave(content: String?, styles: [String], others: [String] = [], optio
     defer { Interrupt.deferFirst(false) }
     var last: TransferProgress?
     var out = template
+    if options.timeLimit > 0 { options.timeLimit = max(1, options.timeLimit - Date().timeIntervalSince(began)) }
     do {
         out.image = try engine.run(content: contentFile?.image, styles: styleFiles.map(\.image), options: options) { p in
             reporter.report(p)

@@ -7,7 +7,7 @@ import StyleTransfer
 ///   L(x) = alpha L_content(P x, P c) + beta L_style(P x, styles) + gamma L_TV(P x)
 /// at the size a run would optimise (longest side `--size`; 0 = the image's own),
 /// with the content c resampled to that size, each style scaled as a run scales
-/// it at that size (longest side = size x style scale), and P the reflected
+/// it at that size (longest side = size x style scale, at most its own), and P the reflected
 /// margin a run sees around its picture (Controls/Margin.swift). This is the
 /// engine's MirroredObjective, the function a run's last level minimises, so the
 /// score of a result equals the run's logged loss (up to the 8-bit rounding of
@@ -47,6 +47,7 @@ struct Score: ParsableCommand {
         if let maxMemory { o.maxMemory = try OptionTable.bytes(.maxMemory, maxMemory) }
         try loss.apply(to: &o)
         (o.scales, o.iterations, o.levelIterations, o.optimizer) = (1, 1, nil, .adam)
+        o.outputSize = o.size  // one level, at --size (0: the image's own)
         try o.validate(styleCount: styles.count)
         return o
     }
@@ -87,9 +88,8 @@ struct Score: ParsableCommand {
             let styleImages = try zip(styles, styleSizes).map { path, s in
                 try ImageFile.load(path, maxSide: Admission.styleSide(content: scoredSize, style: s, options: o)).image
             }
-            let styleSide = max(1, Int((Double(max(w, h)) * o.styleScale).rounded()))
             let scaledStyles = styleImages.map { s in
-                let t = s.size(longestSide: styleSide)
+                let t = o.styleSize(s.imageSize, levelSide: max(w, h), canvas: scoredSize)
                 return s.resized(width: t.width, height: t.height)
             }
             let objective = try MirroredObjective(network: network, width: w, height: h,

@@ -11,18 +11,32 @@ public struct TransferPlan: Sendable, CustomStringConvertible {
         public var tile: Int?
         /// Side of the crops the style Gram targets are summed over, or nil for whole images.
         public var styleCrop: Int?
+        /// A refinement level: above the composition size, started from the
+        /// upsampled picture with the content's finer detail (`StyleTransfer.refine`).
+        public var refines: Bool
         public var estimatedBytes: Int
     }
 
     public var levels: [Level]
     public var estimatedPeakBytes: Int { levels.map(\.estimatedBytes).max() ?? 0 }
+    /// Seconds the levels' steps are expected to take, when a time limit planned them.
+    public var estimatedSeconds: Double?
+    /// The time limit's planner, which replans each level as it starts.
+    public var budget: TimeBudget?
 
     public var description: String {
         let steps = levels.map { l in
             "\(l.width)x\(l.height) x\(l.iterations)" + (l.tile.map { " in \($0) px tiles" } ?? "")
         }
-        return "estimated peak memory \(formatBytes(estimatedPeakBytes)); levels: " + steps.joined(separator: ", ")
+        let time = estimatedSeconds.map { "; estimated time \(formatSeconds($0))" } ?? ""
+        return "estimated peak memory \(formatBytes(estimatedPeakBytes))\(time); levels: " + steps.joined(separator: ", ")
     }
+}
+
+/// "45 s", "2 min 50 s".
+public func formatSeconds(_ seconds: Double) -> String {
+    let s = Int(seconds.rounded())
+    return s < 60 ? "\(s) s" : "\(s / 60) min" + (s % 60 == 0 ? "" : " \(s % 60) s")
 }
 
 public func formatBytes(_ bytes: Int) -> String {
@@ -122,30 +136,7 @@ extension StyleTransfer {
         if content == nil && (options.preserveColors != .none || options.mask != nil) {
             throw OptionError(options.mask != nil ? .mask : .preserveColors, "needs a content image")
         }
-        let longest = options.size == 0 ? max(canvas.width, canvas.height) : options.size
-
-        // Level sizes: halving from the full size, dropping levels that would be too small.
-        let requested = options.levelIterations?.count ?? options.scales
-        var sides: [Int] = []
-        for k in 0..<requested {
-            let side = Int((Double(longest) / Double(1 << (requested - 1 - k))).rounded())
-            if side >= TransferOptions.minimumLevelSide || k == requested - 1 { sides.append(side) }
-        }
-        var iterations: [Int]
-        if let given = options.levelIterations {
-            guard given.count == sides.count else {
-                throw OptionError(.scaleIterations, "\(given.count) counts, but size \(longest) allows only \(sides.count) levels of at least \(TransferOptions.minimumLevelSide) px")
-            }
-            iterations = given
-        } else {
-            iterations = [Int](repeating: options.iterations / sides.count, count: sides.count)
-            iterations[sides.count - 1] += options.iterations % sides.count
-            if iterations.contains(0) {  // fewer iterations than levels: only the finest levels
-                let keep = min(sides.count, options.iterations)
-                sides = Array(sides.suffix(keep))
-                iterations = [Int](repeating: 1, count: keep)
-            }
-        }
+        let (sides, iterations) = try Self.levelSchedule(canvas: canvas, options: options)
 
         let layers = LayerSelection(network: network, options: options, hasContent: content != nil, hasStyle: !styles.isEmpty)
         let f = MemoryModel.float
@@ -168,7 +159,7 @@ extension StyleTransfer {
             // What is optimised: the picture and its reflected margin (Margin.swift).
             let (w, h) = (picture.width + 2 * Margin.width, picture.height + 2 * Margin.width)
             let pixels = w * h
-            let styleSizes = styles.map { $0.size(longestSide: max(1, Int((Double(side) * options.styleScale).rounded()))) }
+            let styleSizes = styles.map { options.styleSize($0, levelSide: side, canvas: canvas) }
             // Whole-size images a level keeps: scaled content, x, the previous x, mask, scaled styles.
             var base = fixed + (9 + (options.mask == nil ? 0 : 1)) * pixels * f
                 + styleSizes.reduce(0) { $0 + 3 * $1.width * $1.height * f }
@@ -212,11 +203,68 @@ extension StyleTransfer {
                 optimisation = tileBytes(tile!)
             }
             levels.append(.init(width: picture.width, height: picture.height, iterations: n, tile: tile, styleCrop: styleCrop,
-                                estimatedBytes: max(styleBase + stylePhase, base + optimisation)))
+                                refines: side > options.composeSide(canvas: canvas), estimatedBytes: max(styleBase + stylePhase, base + optimisation)))
         }
         if shortfall > 0 { throw tooLittle(budget, shortfall) }
-        return TransferPlan(levels: levels)
+        var plan = TransferPlan(levels: levels)
+        if options.timeLimit > 0 {
+            plan = try TimeBudget(plan: plan, limit: options.timeLimit, speed: speed(layers: layers, options: options)).planned
+        }
+        return plan
     }
+
+    /// The longest side and iteration count of each level, coarsest first.
+    /// Composition: `scales` levels, each twice the one before, ending at
+    /// `size` (levels under `minimumLevelSide` dropped), sharing `iterations`.
+    /// Refinement, when the final size is larger: levels at most twice the one
+    /// before up to it, each with `refinementIterations`.
+    static func levelSchedule(canvas: ImageSize, options: TransferOptions) throws -> (sides: [Int], iterations: [Int]) {
+        let compose = options.composeSide(canvas: canvas), final = options.finalSide(canvas: canvas)
+        let refineCount = final > compose ? Int(ceil(log2(Double(final) / Double(compose)) - 1e-9)) : 0
+        let refine = (0..<refineCount).map { k in
+            k == refineCount - 1 ? final
+                : Int((Double(compose) * pow(Double(final) / Double(compose), Double(k + 1) / Double(refineCount))).rounded())
+        }
+        let requested = options.levelIterations.map { $0.count - refine.count } ?? options.scales
+        if let given = options.levelIterations, requested < 1 {
+            throw OptionError(.scaleIterations, "\(given.count) counts, but there are \(refine.count) refinement levels above "
+                + "--size \(compose) up to \(final): give at least \(refine.count + 1)")
+        }
+        var sides: [Int] = []
+        for k in 0..<requested {
+            let side = Int((Double(compose) / Double(1 << (requested - 1 - k))).rounded())
+            if side >= TransferOptions.minimumLevelSide || k == requested - 1 { sides.append(side) }
+        }
+        if let given = options.levelIterations {
+            guard given.count == sides.count + refine.count else {
+                let reason = refine.isEmpty ? "" : " (\(refine.count) refinement level\(refine.count == 1 ? "" : "s") above --size \(compose) up to \(final))"
+                throw OptionError(.scaleIterations, "\(given.count) counts, but size \(compose) allows \(sides.count) levels of at least "
+                    + "\(TransferOptions.minimumLevelSide) px\(reason): give \(sides.count + refine.count)")
+            }
+            return (sides + refine, given)
+        }
+        var iterations = [Int](repeating: options.iterations / sides.count, count: sides.count)
+        iterations[sides.count - 1] += options.iterations % sides.count
+        if iterations.contains(0) {  // fewer iterations than levels: only the finest levels
+            let keep = min(sides.count, options.iterations)
+            sides = Array(sides.suffix(keep))
+            iterations = [Int](repeating: 1, count: keep)
+        }
+        let top = iterations[iterations.count - 1]
+        return (sides + refine, iterations + refine.map { refinementIterations(top: top, compose: compose, side: $0) })
+    }
+
+    /// Steps at a refinement level of longest side `side`: the composition's top
+    /// level's count scaled by (compose / side)², so each refinement level costs
+    /// about what the top composition level did (a step's cost grows with the
+    /// pixels), and at least `minimumRefinementSteps`: the level starts from the
+    /// upsampled picture with the content's finer detail added back
+    /// (`StyleTransfer.refine`), so a few L-BFGS steps paint its strokes.
+    static func refinementIterations(top: Int, compose: Int, side: Int) -> Int {
+        let ratio = Double(compose) / Double(side)
+        return max(minimumRefinementSteps, Int((Double(top) * ratio * ratio).rounded()))
+    }
+    static let minimumRefinementSteps = 5
 
     private func tooLittle(_ budget: Int, _ needed: Int) -> OptionError {
         OptionError(.maxMemory, "\(formatBytes(budget)) is too small for this run: it needs at least \(formatBytes(needed)) even with 64 px tiles")

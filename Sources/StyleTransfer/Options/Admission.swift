@@ -38,16 +38,16 @@ public enum Admission {
         }
     }
 
-    /// The longest side a style image is needed at: a run scales it to the
-    /// optimisation size times the style scale, so decoding it larger is waste
-    /// (front doors decode styles shrunk to this). Never larger than the style,
-    /// and large enough that the shrunk style's shorter side keeps the image
-    /// rule's minimum.
+    /// The longest side a style image is needed at: its size at the last level
+    /// (`TransferOptions.styleSize`), so decoding it larger is waste (front doors
+    /// decode styles shrunk to this). Never larger than the style, and large
+    /// enough that the shrunk style's shorter side keeps the image rule's minimum.
     public static func styleSide(content: ImageSize?, style: ImageSize, options: TransferOptions) -> Int {
         let canvas = content ?? style
-        let longest = options.size == 0 ? max(canvas.width, canvas.height) : options.size
         let own = max(style.width, style.height)
-        var side = min(own, max(1, Int((Double(longest) * options.styleScale).rounded())))
+        let top = max(options.finalSide(canvas: canvas), options.composeSide(canvas: canvas))  // the largest level
+        let needed = options.styleSize(style, levelSide: top, canvas: canvas)
+        var side = min(own, max(needed.width, needed.height))
         func shorter(_ s: Int) -> Int { let t = style.size(longestSide: s); return min(t.width, t.height) }
         while side < own && shorter(side) < OptionTable.minimumSide { side += 1 }
         return side

@@ -4,7 +4,7 @@
 /// dialog ranges are all read from here; `TransferOptions.validate` is the only
 /// place that checks values. A front door translates names, it never re-decides.
 public enum OptionKey: String, CaseIterable, Sendable {
-    case size, iterations, contentWeight, styleWeight, tvWeight, contentLayers, styleLayers
+    case size, outputSize, iterations, timeLimit, contentWeight, styleWeight, tvWeight, contentLayers, styleLayers
     case initialization, initImage, optimizer, learningRate, pooling, seed
     case styleBlend, styleScale, preserveColors, scales, scaleIterations, maxMemory, mask, model
 }
@@ -110,12 +110,19 @@ public enum OptionTable {
     // of at most the whole 0-255 range.
     public static let all: [OptionSpec] = [
         spec(.size, .integer, 0, 16384, "512", unit: "px",
-             help: "Longest side the optimisation runs at; 0 = the content's own size. The result is resampled to the content's size",
+             help: "Longest side the picture is composed at (coarse-to-fine levels up to it; sets the brush-stroke size); 0 = the final size",
              cli: "size", aliases: ["image-size"], c: "size", vips: "size", gimp: "size", label: "Detail size"),
+        spec(.outputSize, .integer, 0, 32768, "0", unit: "px",
+             help: "Longest side the optimisation ends at; 0 = the content's own size. Above --size, refinement levels "
+                + "(each at most twice the last) paint detail up to it; the result keeps the content's size",
+             cli: "output-size", c: "output_size", vips: "output-size", gimp: "output-size", label: "Final size"),
         spec(.iterations, .integer, 1, 1_000_000, "300", unit: "steps",
              help: "Optimiser steps, over all coarse-to-fine levels",
              cli: "iterations", aliases: ["num-iterations"], c: "iterations", vips: "iterations", gimp: "iterations",
              label: "Iterations"),
+        spec(.timeLimit, .real, 0, 604_800, "0", unit: "s",
+             help: "Plan the levels' iterations to end within this time (e.g. 90s, 3m; replaces --iterations); 0 = no limit",
+             cli: "time-limit", c: "time_limit", vips: "time-limit", gimp: "time-limit", label: "Time limit"),
         spec(.contentWeight, .real, 0, 1e6, "1", help: "Weight of the content loss",
              cli: "content-weight", c: "content_weight", vips: "content-weight", gimp: "content-weight",
              label: "Content weight"),
@@ -209,6 +216,18 @@ extension OptionTable {
             if let problem = self[key].problem(v) { throw OptionError(key, problem) }
             return v
         }
+    }
+
+    /// A duration for `key` in seconds: "90", "90s", "3m", "1.5h".
+    public static func seconds(_ key: OptionKey, _ text: String) throws -> Double {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let units: [(String, Double)] = [("h", 3600), ("m", 60), ("s", 1)]
+        let (number, scale) = units.first { t.hasSuffix($0.0) }.map { (String(t.dropLast()), $0.1) } ?? (t, 1)
+        guard let v = Double(number.trimmingCharacters(in: .whitespaces)) else {
+            throw OptionError(key, "'\(text)' is not a duration such as 90s, 3m or 1.5h")
+        }
+        if let problem = self[key].problem(v * scale) { throw OptionError(key, problem) }
+        return v * scale
     }
 
     /// A byte count for `key`: "2G", "512M", "1.5GiB", "800K" or plain bytes, in range.

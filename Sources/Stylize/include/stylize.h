@@ -101,8 +101,9 @@ typedef enum stylize_preserve_colors {
 typedef struct stylize_options {
     size_t struct_size;        /* sizeof(stylize_options); set by stylize_options_init */
     const char *model_path;    /* NULL: $STYLIZE_MODEL, then the installed model (see stylize_model_open) */
-    int32_t size;              /* longest side the optimisation runs at, 0..16384 px (default 512;
-                                  0 = content size); the result is resampled to the content size */
+    int32_t size;              /* longest side the picture is composed at (the coarse-to-fine levels
+                                  end there: the brush-stroke size), 0..16384 px (default 512;
+                                  0 = output_size); see output_size for the result */
     int32_t iterations;        /* optimiser steps, 1..1000000 (default 300) */
     double content_weight;     /* 0..1e6 (default 1) */
     double style_weight;       /* 0..1e6 (default 1e-4, see README for the loss formulas) */
@@ -134,6 +135,13 @@ typedef struct stylize_options {
                                   content->width bytes, mask_stride apart: 255 = stylize, 0 = keep
                                   the content, values between blend */
     size_t mask_stride;        /* bytes from one mask row to the next, >= content->width */
+    /* Added in 1.1 (read only when struct_size covers them): */
+    int32_t output_size;       /* longest side the optimisation ends at, 0..32768 px (default 0 = the
+                                  content's own). Above `size`, refinement levels paint detail up to
+                                  it; the result always has the content's size */
+    double time_limit;         /* seconds, 0..604800 (default 0 = none): the levels' iterations are
+                                  planned from the machine's measured speed to end within it
+                                  (`iterations` is then not used) */
 } stylize_options;
 
 /* An image passed in: interleaved 8-bit sRGB, channels 3 or 4. The library

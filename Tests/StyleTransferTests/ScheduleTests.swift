@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+@testable import StyleTransfer
+
+/// Native-resolution results (issue 15): the levels from the composition size
+/// up to the final size, styles never upscaled, the refinement start, and the
+/// time limit's planner.
+@Suite(.serialized) struct ScheduleTests {
+    let photo = ImageSize(width: 2560, height: 1600)
+
+    func options(size: Int = 512, output: Int = 0, iterations: Int = 300, scales: Int = 3) -> TransferOptions {
+        var o = TransferOptions()
+        (o.size, o.outputSize, o.iterations, o.scales) = (size, output, iterations, scales)
+        return o
+    }
+
+    @Test func refinementLevelsContinueFromTheCompositionToTheContentsOwnSize() throws {
+        let (sides, iterations) = try StyleTransfer.levelSchedule(canvas: photo, options: options())
+        // 512·5^(1/3) = 876, 512·5^(2/3) = 1497, then 2560: each at most twice the one before.
+        #expect(sides == [128, 256, 512, 876, 1497, 2560])
+        for (a, b) in zip(sides, sides.dropFirst()) { #expect(b <= 2 * a) }
+        // Composition: 300 split over 3 levels; refinement: 100·(512/side)², at least 5.
+        #expect(iterations == [100, 100, 100, 34, 12, 5])
+    }
+
+    @Test func anOutputSizeAtOrBelowTheCompositionSizeEndsThere() throws {
+        // No output size on a content smaller than --size: composed larger and resampled down, as before.
+        #expect(try StyleTransfer.levelSchedule(canvas: ImageSize(width: 64, height: 64), options: options(size: 128, scales: 2)).sides == [64, 128])
+        #expect(try StyleTransfer.levelSchedule(canvas: photo, options: options(output: 512)).sides == [128, 256, 512])
+        // The composition never runs above the final size.
+        #expect(try StyleTransfer.levelSchedule(canvas: photo, options: options(output: 300)).sides == [75, 150, 300])
+        #expect(try StyleTransfer.levelSchedule(canvas: ImageSize(width: 512, height: 341), options: options()).sides == [128, 256, 512])
+        // --size 0: the composition is the final size, as before.
+        #expect(try StyleTransfer.levelSchedule(canvas: photo, options: options(size: 0)).sides == [640, 1280, 2560])
+    }
+
+    @Test func scaleIterationsCountTheRefinementLevelsToo() throws {
+        var o = options(output: 2048)
+        o.levelIterations = [50, 50, 20, 10]
+        let (sides, iterations) = try StyleTransfer.levelSchedule(canvas: photo, options: o)
+        #expect(sides == [256, 512, 1024, 2048] && iterations == [50, 50, 20, 10])
+        o.levelIterations = [50, 20]
+        #expect(throws: OptionError.self) { try StyleTransfer.levelSchedule(canvas: photo, options: o) }
+        do { _ = try StyleTransfer.levelSchedule(canvas: photo, options: o) } catch let e as OptionError {
+            #expect(e.key == .scaleIterations && e.problem.contains("2 refinement levels"))
+        }
+    }
+
+    @Test func stylesAreNotEnlargedAboveTheComposition() {
+        let o = options()
+        let style = ImageSize(width: 512, height: 384)
+        #expect(o.styleSize(style, levelSide: 256, canvas: photo) == (256, 192))
+        #expect(o.styleSize(style, levelSide: 2560, canvas: photo) == (512, 384))
+        // A small style is scaled to the composition as before, and no further.
+        let small = ImageSize(width: 200, height: 100)
+        #expect(o.styleSize(small, levelSide: 512, canvas: photo) == (512, 256))
+        #expect(o.styleSize(small, levelSide: 1497, canvas: photo) == (512, 256))
+        // Decoded no larger than the last level needs, and never larger than the file.
+        #expect(Admission.styleSide(content: photo, style: style, options: o) == 512)
+        #expect(Admission.styleSide(content: photo, style: ImageSize(width: 4000, height: 3000), options: o) == 2560)
+        #expect(Admission.styleSide(content: photo, style: ImageSize(width: 4000, height: 3000), options: options(output: 512)) == 512)
+    }
+
+    /// x₀ = up(x) + (c − up(down(c))): a previous level that held the content
+    /// exactly starts the next level at exactly the content.
+    @Test func aRefinementLevelStartsWithTheContentsDetailAddedBack() {
+        var rng = SplitMix64(seed: 3)
+        let content = Image(width: 48, height: 32, pixels: Support.random(3 * 48 * 32, in: 0...255, &rng))
+        let previous = content.resized(width: 24, height: 16)
+        let start = StyleTransfer.refine(previous, width: 48, height: 32, content: content)
+        #expect(zip(start.pixels, content.pixels).allSatisfy { abs($0 - $1) < 1e-3 })
+        // Without a content (texture) it is the upsampled picture.
+        #expect(StyleTransfer.refine(previous, width: 48, height: 32, content: nil).pixels
+            == previous.resized(width: 48, height: 32).pixels)
+    }
+
+    func level(_ w: Int, _ h: Int, _ n: Int, tile: Int? = nil) -> TransferPlan.Level {
+        .init(width: w, height: h, iterations: n, tile: tile, styleCrop: nil, refines: false, estimatedBytes: 0)
+    }
+
+    /// One evaluation costs 0.01 s + 1 µs per canvas pixel in these tests.
+    let speed = Speed(fixed: 0.01, perPixel: 1e-6)
+
+    @Test func aTimedPlanFitsItsLimitAndGivesTheRestToTheLastLevel() {
+        let plan = TransferPlan(levels: [level(128, 80, 100), level(256, 160, 100), level(512, 320, 100), level(1024, 640, 34)])
+        for limit in [20.0, 60, 180, 600] {
+            let timed = TimeBudget(plan: plan, limit: limit, speed: speed).planned
+            let budget = timed.budget!
+            let seconds = timed.levels.indices.reduce(0.0) { $0 + Double(timed.levels[$1].iterations) * budget.stepSeconds(level: $1) }
+            #expect(seconds <= limit - budget.reserve + 1e-9, "limit \(limit)")
+            #expect(abs(seconds - timed.estimatedSeconds!) < 1e-9)
+            // Coarse levels take at most their own count; the last ends near the limit (within one step).
+            for (k, l) in timed.levels.dropLast().enumerated() { #expect(l.iterations <= plan.levels[k].iterations) }
+            #expect(limit - budget.reserve - seconds < budget.stepSeconds(level: timed.levels.count - 1) + 1e-9)
+        }
+    }
+
+    @Test func tooShortALimitLeavesOutTheFinestLevels() {
+        let plan = TransferPlan(levels: [level(128, 80, 100), level(256, 160, 100), level(2560, 1600, 5)])
+        // 5 steps at 2560x1600 alone take 5·(0.01 + 2576·1616 µs) ≈ 21 s.
+        let short = TimeBudget(plan: plan, limit: 10, speed: speed).planned
+        #expect(short.levels.map(\.width) == [128, 256])
+        let long = TimeBudget(plan: plan, limit: 120, speed: speed).planned
+        #expect(long.levels.map(\.width) == [128, 256, 2560])
+    }
+
+    @Test func aTiledLevelCostsItsTiles() {
+        let whole = level(1000, 1000, 10), tiled = level(1000, 1000, 10, tile: 512)
+        let tiles = TimeBudget.tiles(tiled)
+        #expect(tiles == 9)  // 1016 px with 64 px overlaps: 3 spans a side
+        #expect(TimeBudget.stepSeconds(tiled, speed: speed, evaluations: 1)
+            == 9 * speed.seconds(pixels: 512 * 512))
+        #expect(TimeBudget.stepSeconds(whole, speed: speed, evaluations: 1) == speed.seconds(pixels: 1016 * 1016))
+    }
+
+    @Test func theSpeedModelIsRefittedFromWhatALevelTook() {
+        let fitted = Speed.fit(100, 0.02, 400, 0.05)
+        #expect(abs(fitted.perPixel - 1e-4) < 1e-12 && abs(fitted.fixed - 0.01) < 1e-12)
+        let corrected = fitted.corrected(pixels: 1000, seconds: 0.21)
+        #expect(abs(corrected.seconds(pixels: 1000) - 0.21) < 1e-12)
+    }
+
+    /// A real timed run on the 64 px fixtures: it plans from a measured speed,
+    /// reports the plan, runs at least one step per level and stops by itself.
+    @Test func aTinyTimedRunFollowsItsPlan() throws {
+        let engine = StyleTransfer(network: try Support.realNetwork())
+        let content = try Support.fixture("tiny_content_64.ppm"), style = try Support.fixture("tiny_style_64.ppm")
+        var o = options(size: 32, output: 64, scales: 1)
+        o.timeLimit = 5
+        let plan = try engine.plan(content: content, styles: [style], options: o)
+        #expect(plan.levels.map(\.width) == [32, 64] && plan.estimatedSeconds! <= 5, "\(plan)")
+        var steps = 0, last = 0
+        let result = try engine.run(content: content, styles: [style], options: o) { p in
+            steps = p.iteration
+            last = p.total
+            return true
+        }
+        #expect(result.width == 64 && steps >= 2 && steps <= last + 1)
+    }
+}

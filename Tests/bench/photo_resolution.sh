@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Photo-resolution benchmark (README: "Photo resolution"): for each photo x style
+# pair, today's "optimise at 512, resample" result against native-resolution
+# runs (the default, and --time-limit 1m, 3m, 10m), each scored at the photo's
+# own size by `stylize score --size 0` (the style scaled as a run scales it).
+# Prints a markdown table; keeps the pictures in $OUT for crops.
+#
+#   Tests/bench/photo_resolution.sh PHOTO:STYLE [PHOTO:STYLE...]
+#   LIMITS="1m 3m" OUT=/tmp/photos Tests/bench/photo_resolution.sh ...
+# Not part of the test suite: it takes about half an hour per pair.
+set -euo pipefail
+OUT=${OUT:-/tmp/stylize-photos}
+LIMITS=${LIMITS:-1m 3m 10m}
+STYLIZE=${STYLIZE:-stylize}
+mkdir -p "$OUT"
+score() {  # image photo style -> "content style" at the photo's size
+    "$STYLIZE" score "$1" "$2" "$3" --size 0 --json \
+        | python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.3g %.3g" % (d["content"], d["style"]))'
+}
+row() {  # label seconds image photo style
+    read -r c s < <(score "$3" "$4" "$5")
+    printf '| %s | %s | %s | %s | %s |\n' "$(basename "$4") x $(basename "$5")" "$1" "$2" "$c" "$s"
+}
+echo "| photo x style | run | wall s | content loss at native size | style loss at native size |"
+echo "|---|---|---|---|---|"
+for pair in "$@"; do
+    photo=${pair%%:*}; style=${pair#*:}
+    name=$(basename "${photo%.*}")_$(basename "${style%.*}")
+    w=$(vipsheader -f width "$photo"); h=$(vipsheader -f height "$photo")
+    timed() {  # out args... -> seconds
+        local start=$SECONDS
+        "$STYLIZE" "$photo" "$style" -o "$1" --quiet "${@:2}"
+        echo $((SECONDS - start))
+    }
+    t=$(timed "$OUT/$name-512.png" --output-size 512)
+    vips resize "$OUT/$name-512.png" "$OUT/$name-resampled.png" "$(python3 -c "print($w / max($w, $h) * max($w, $h) / 512)")" 2>/dev/null
+    row "optimise at 512, resample (before)" "$t" "$OUT/$name-resampled.png" "$photo" "$style"
+    t=$(timed "$OUT/$name-default.png")
+    row "default (native)" "$t" "$OUT/$name-default.png" "$photo" "$style"
+    for limit in $LIMITS; do
+        t=$(timed "$OUT/$name-$limit.png" --time-limit "$limit")
+        row "--time-limit $limit" "$t" "$OUT/$name-$limit.png" "$photo" "$style"
+    done
+done
