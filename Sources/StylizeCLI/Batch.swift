@@ -118,7 +118,9 @@ struct Batch: ParsableCommand {
                 for line in try BatchInputs.manifest(file) {
                     let place = "\(file):\(line.number)"
                     guard line.words.count >= 2 else { usage("\(place): give a content and a style image, then options") }
-                    let (options, files) = try table.split(Array(line.words.dropFirst(2)))
+                    let split: (options: [TransferWords.Option], files: [String])
+                    do { split = try table.split(Array(line.words.dropFirst(2))) } catch { usage("\(place): \(error)") }
+                    let (options, files) = split
                     for option in options where ["log", "save-every", "output"].contains(option.entry.primary) {
                         usage("\(place): \(option.words[0]) is not an item option (outputs are named by --name)")
                     }

@@ -138,6 +138,10 @@ printf 'a.png ../st/wave.png\nb.png ../st/wave.png --size -1\n' > "$T/in/bad.txt
 "$BIN" batch --manifest "$T/in/bad.txt" -o "$T/badman" "${FAST[@]}" 2>"$T/badman.log"; rc=$?
 check "a bad option on a manifest line: exit 2 before any work, naming the line" \
     test $rc = 2 -a ! -e "$T/badman" -a "$(grep -c 'bad.txt:2: --size: -1 is out of range' "$T/badman.log")" = 1
+printf 'a.png ../st/wave.png --sise 64\n' > "$T/in/badu.txt"
+"$BIN" batch --manifest "$T/in/badu.txt" -o "$T/badman" "${FAST[@]}" 2>"$T/badu.log"; rc=$?
+check "an unknown option on a manifest line: exit 2, naming the line and the option" \
+    test $rc = 2 -a "$(grep -c "badu.txt:1: unknown option '--sise'" "$T/badu.log")" = 1
 printf 'a.png ../st/wave.png -o x.png\n' > "$T/in/bado.txt"
 "$BIN" batch --manifest "$T/in/bado.txt" -o "$T/badman" "${FAST[@]}" 2>"$T/bado.log"; rc=$?
 check "a per-item -o is refused (outputs are named by --name)" test $rc = 2 -a "$(grep -c 'bado.txt:1: -o' "$T/bado.log")" = 1
