@@ -6,7 +6,7 @@
 # union of the tasks' outputs is a single-machine run's, byte for byte, and that
 # a task cancelled mid-run (scancel: SIGTERM) is finished by resubmitting the
 # same array (the batch's records make it resume).
-# Installs slurmctld, slurmd, slurm-client and munge with apt-get if missing (root).
+# Installs slurmctld, slurmd, slurm-client and munge with apt-get if missing; needs root (skipped without).
 #   STYLIZE_BIN (default: stylize on PATH), STYLIZE_MODEL, IMAGES (default examples/)
 set -u
 BIN="${STYLIZE_BIN:-$(command -v stylize)}"
@@ -20,15 +20,14 @@ bad() { fail=$((fail + 1)); echo "FAIL $1"; }
 check() { local name="$1"; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
 finish() { echo "$pass passed, $fail failed"; [ "$fail" = 0 ]; exit $?; }
 
-if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
-    if [ "$(id -u)" = 0 ]; then
-        echo "installing Slurm and munge (apt-get) ..."
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-            slurmctld slurmd slurm-client munge >/dev/null 2>&1 \
-            || { bad "apt-get install slurmctld slurmd slurm-client munge"; finish; }
-    else
-        bad "needs slurmctld, slurmd, slurm-client and munge (apt-get install as root)"; finish
-    fi
+if [ "$(id -u)" != 0 ]; then  # like the faults suite's root-only cases: skipped, and said so
+    echo "skip: the scale-out test starts slurmd and installs Slurm, which need root"; finish
+fi
+if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null || ! command -v sbatch >/dev/null; then
+    echo "installing Slurm and munge (apt-get) ..."
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+        slurmctld slurmd slurm-client munge >/dev/null 2>&1 \
+        || { bad "apt-get install slurmctld slurmd slurm-client munge"; finish; }
 fi
 
 # Short paths: the munge socket's name must fit a sockaddr_un.
