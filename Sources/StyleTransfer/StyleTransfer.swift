@@ -50,7 +50,9 @@ public final class StyleTransfer: @unchecked Sendable {
         var iteration = 0, evaluations = 0
         var (w, h) = (0, 0)
         let m = Margin.width
-        func report(_ losses: LossTerms, evaluationsNow: Int) throws {
+        // `picture`: the tiled levels' x, which report must not read while optimiseTiled
+        // holds it inout (an exclusivity conflict: a trap in -O builds, found by Tests/sanitize.sh).
+        func report(_ losses: LossTerms, evaluationsNow: Int, picture: [Float]? = nil) throws {
             last = losses
             // The backstop behind the option ranges: a non-finite loss means the image is garbage.
             guard losses.total.isFinite else {
@@ -59,7 +61,7 @@ public final class StyleTransfer: @unchecked Sendable {
             }
             let p = TransferProgress(iteration: iteration, total: total, losses: losses,
                                      elapsed: Date().timeIntervalSince(start), evaluations: evaluationsNow,
-                                     image: Image(width: w, height: h, pixels: x))
+                                     image: Image(width: w, height: h, pixels: picture ?? x))
             if let progress, !progress(p) { throw TransferError.cancelled }
         }
         var styleTargets: (sizes: [Int], crop: Int?, targets: [[Float]])?
@@ -94,9 +96,12 @@ public final class StyleTransfer: @unchecked Sendable {
                 if k == 0 { try report(LossTerms(), evaluationsNow: 0) }
                 try optimiseTiled(&x, width: w, height: h, margin: m, content: levelContent, targets: targets, mask: mask,
                                   options: options, layers: layers, network: network, tile: tile,
-                                  iterations: steps) { losses, stepsDone, evals in
+                                  iterations: steps) { losses, stepsDone, evals, picture in
                     evaluations += evals
-                    while iteration < levelStart.iteration + stepsDone { iteration += 1; try report(losses, evaluationsNow: evaluations) }
+                    while iteration < levelStart.iteration + stepsDone {
+                        iteration += 1
+                        try report(losses, evaluationsNow: evaluations, picture: picture)
+                    }
                 }
             } else {
                 // f(x) = L(P x): the picture seen with its mirrored margin, ∇f = Pᵀ ∇L (Margin.swift).

@@ -110,11 +110,12 @@ extension StyleTransfer {
     /// that tiles would paint independently. A level's iterations are split into
     /// passes over all tiles; each pass shifts the tile grid so seams move, and
     /// tiles are blended with feathered (linear ramp) overlaps.
-    /// `advance(losses, steps, evaluations)` reports steps done in this level.
+    /// `advance(losses, steps, evaluations, x)` reports steps done in this level and the
+    /// picture as of the last finished pass (the caller must not read its x meanwhile).
     func optimiseTiled(_ x: inout [Float], width w: Int, height h: Int, margin m: Int, content: Image?,
                        targets: [[Float]], mask: Mask?, options: TransferOptions, layers: LayerSelection,
                        network: FeatureNetwork, tile: Int, iterations n: Int,
-                       advance: (LossTerms, Int, Int) throws -> Void) throws {
+                       advance: (LossTerms, Int, Int, [Float]) throws -> Void) throws {
         let (cw, ch) = (w + 2 * m, h + 2 * m)
         let canvasContent = content?.reflectPadded(m), canvasMask = mask?.reflectPadded(m)
         let overlap = max(16, tile / 8)  // ramps of tile/8: enough to hide seams, little repeated work
@@ -170,7 +171,7 @@ extension StyleTransfer {
                     let seen = Double(xs.count * ys.count) / Double(done)  // mean over the tiles done so far
                     var mean = LossTerms()
                     (mean.content, mean.style, mean.tv) = (losses.content * seen, losses.style * seen, losses.tv * seen)
-                    try advance(mean, stepsNow, objective.evaluations)
+                    try advance(mean, stepsNow, objective.evaluations, x)
                 }
             }
             for c in 0..<3 { for i in 0..<(w * h) { acc[c * w * h + i] /= weights[i] } }
