@@ -116,7 +116,9 @@ final class BatchRunner: @unchecked Sendable {
             AddressSpace.prepareForLimit()  // before admission measures what is mapped
             for (item, inputs, model) in pending {
                 do {
-                    let contentSize = try header(item.content)
+                    let fileSize = try header(item.content)
+                    try Admission.check(fileSize, name: item.content)
+                    let contentSize = outputSize(of: fileSize, options: item.options)
                     let styleSizes = try item.styles.map(header)
                     for path in item.others { try Admission.check(try header(path), name: path) }
                     let names: (content: String, style: (Int) -> String) = (item.content, { item.styles[$0] })
@@ -201,10 +203,11 @@ final class BatchRunner: @unchecked Sendable {
 
     /// Loads, runs and saves one item, then writes its record.
     private func make(_ job: Job) throws {
+        let began = Date()
         let item = job.item, t = item.transfer
         var options = item.options
         let (contentFile, styleFiles): (ImageFile, [ImageFile]) = try io.withLock {
-            let contentFile = try ImageFile.load(item.content)
+            let contentFile = try ImageFile.load(item.content, size: job.contentSize)
             let styles = try zip(item.styles, job.styleSizes).map { path, size in
                 try ImageFile.load(path, maxSide: Admission.styleSide(content: job.contentSize, style: size, options: options))
             }
@@ -215,6 +218,7 @@ final class BatchRunner: @unchecked Sendable {
             return (contentFile, styles)
         }
         var out = contentFile
+        options.countTimeLimit(from: began)  // each item's own
         out.image = try job.engine.run(content: contentFile.image, styles: styleFiles.map(\.image), options: options) { _ in
             !Interrupt.requested
         }

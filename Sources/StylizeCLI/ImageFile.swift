@@ -21,6 +21,12 @@ struct ImageFile {
         return ImageSize(width: Int(w), height: Int(h))
     }
 
+    /// Loads at exactly `size` (shrunk on load, then resampled to the size).
+    static func load(_ path: String, size: ImageSize) throws -> ImageFile {
+        let file = try load(path, maxSide: max(size.width, size.height))
+        return file.image.imageSize == size ? file : file.resized(to: size)
+    }
+
     /// The picture (and alpha) resampled to `size`.
     func resized(to size: ImageSize) -> ImageFile {
         var file = self

@@ -133,11 +133,7 @@ func runAndSave(content: String?, styles: [String], others: [String] = [], optio
     for (path, size) in zip([content].compactMap { $0 } + styles, [fileSize].compactMap { $0 } + styleSizes) {
         try Admission.check(size, name: path)
     }
-    // The written result has the longest side --output-size: the content is decoded at that size.
-    let contentSize = fileSize.map { size in
-        let t = size.size(longestSide: options.outputSize == 0 ? max(size.width, size.height) : options.outputSize)
-        return ImageSize(width: t.width, height: t.height)
-    }
+    let contentSize = fileSize.map { outputSize(of: $0, options: options) }
     for path in others { try Admission.check(try ImageFile.header(path), name: path) }
 
     let engine = StyleTransfer(weights: try ModelLocator.load(common.model).0)  // the engine keeps its own layouts
@@ -147,11 +143,7 @@ func runAndSave(content: String?, styles: [String], others: [String] = [], optio
     if !common.quiet { FileHandle.standardError.write("\(plan)\n".data(using: .utf8)!) }
 
     // Decode: the content whole, styles only as large as the run uses them.
-    let contentFile = try content.map { path in
-        var file = try ImageFile.load(path, maxSide: contentSize.map { max($0.width, $0.height) })
-        if let size = contentSize, file.image.imageSize != size { file = file.resized(to: size) }
-        return file
-    }
+    let contentFile = try content.map { try ImageFile.load($0, size: contentSize!) }
     let styleFiles = try zip(styles, styleSizes).map { path, size in
         try ImageFile.load(path, maxSide: Admission.styleSide(content: contentSize, style: size, options: options))
     }
@@ -169,7 +161,7 @@ func runAndSave(content: String?, styles: [String], others: [String] = [], optio
     defer { Interrupt.deferFirst(false) }
     var last: TransferProgress?
     var out = template
-    if options.timeLimit > 0 { options.timeLimit = max(1, options.timeLimit - Date().timeIntervalSince(began)) }
+    options.countTimeLimit(from: began)
     do {
         out.image = try engine.run(content: contentFile?.image, styles: styleFiles.map(\.image), options: options) { p in
             reporter.report(p)
@@ -196,6 +188,22 @@ func runAndSave(content: String?, styles: [String], others: [String] = [], optio
         FileHandle.standardError.write(("stylize: interrupted at iteration \(last.iteration) of \(last.total); "
             + "wrote the current result to \(common.output)\n").data(using: .utf8)!)
         Interrupt.exit()
+    }
+}
+
+/// The size a command writes for a content of `size`: longest side
+/// --output-size (0 = its own). The content is read at this size, so the
+/// engine's result, which has the content's size, is the file's.
+func outputSize(of size: ImageSize, options: TransferOptions) -> ImageSize {
+    let t = size.size(longestSide: options.outputSize == 0 ? max(size.width, size.height) : options.outputSize)
+    return ImageSize(width: t.width, height: t.height)
+}
+
+extension TransferOptions {
+    /// A time limit counts the whole command (or batch item) from `start`:
+    /// what the engine gets is what is left of it.
+    mutating func countTimeLimit(from start: Date) {
+        if timeLimit > 0 { timeLimit = max(1, timeLimit - Date().timeIntervalSince(start)) }
     }
 }
 

@@ -170,6 +170,11 @@ check "a layer the model lacks (known only with the model): exit 2 before any wo
 "$BIN" batch "$T/in/a.png" --style "$S" -o "$T/in/notes.txt/x" "${FAST[@]}" 2>"$T/ro.err"; rc=$?
 check "an output folder that cannot be made: exit 1, one line" test $rc = 1 -a "$(grep -c 'cannot make the output folder' "$T/ro.err")" = 1
 
+# --- --output-size: a batch item is read and written at that size, as a single run is ---
+"$BIN" batch "$T/in/a.png" --style "$T/st/wave.png" -o "$T/os" "${FAST[@]}" --output-size 32 2>/dev/null
+"$BIN" "$T/in/a.png" "$T/st/wave.png" -o "$T/os.png" "${FAST[@]}" --output-size 32 --quiet
+check "--output-size in a batch is the single run's" cmp -s "$T/os.png" "$T/os/a_wave.png"
+
 # --- the user trap: two files after the content are two styles; a note says so and names batch ---
 "$BIN" "$T/in/a.png" "$T/in/b.png" "$S" -o "$T/trap.png" "${FAST[@]}" 2>"$T/trap.err"
 check "'stylize a b style -o x' notes the blend and suggests stylize batch" \

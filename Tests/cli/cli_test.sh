@@ -36,8 +36,9 @@ awk "BEGIN{exit !($diff > 2)}" && ok "output differs from the content (mean abs 
     && ok "--init-image changes the starting point" || bad "--init-image changes the starting point"
 "$BIN" reconstruct "$C" --layer relu2_1 -o "$T/rec.png" $FAST && [ -s "$T/rec.png" ] && ok "reconstruct" || bad "reconstruct"
 "$BIN" texture "$S" --layers relu1_1,relu2_1 -o "$T/tex.png" $FAST && [ -s "$T/tex.png" ] && ok "texture" || bad "texture"
+# The log: iterations 0-3 at 48 px, then 5 refinement steps at the content's own 64 px.
 "$BIN" "$C" "$S" -o "$T/log.png" $FAST --log "$T/log.json" --save-every 1 \
-    && python3 -c "import json,sys; d=json.load(open('$T/log.json')); sys.exit(len(d['iterations'])!=4)" \
+    && python3 -c "import json,sys; d=json.load(open('$T/log.json')); sys.exit(len(d['iterations'])!=9)" \
     && [ -s "$T/log-1.png" ] && ok "--log JSON and --save-every images" || bad "--log JSON and --save-every images"
 "$BIN" model info >"$T/info" 2>&1 && grep -q "vgg16" "$T/info" && grep -q "caffe" "$T/info" && ok "model info" || bad "model info"
 # 16-bit RGBA in -> 16-bit RGBA out with the alpha untouched.
@@ -55,6 +56,9 @@ vips bandjoin_const "$C" "$T/rgba.v" 200 && vips colourspace "$T/rgba.v" "$T/rgb
 # bench names the GEMM kernels it gets: OpenBLAS's core, and whether the environment forced it.
 grep -qE "^OpenBLAS: .*, core [A-Za-z0-9]+ \((its own choice|set by OPENBLAS_)" "$T/bench" \
     && ok "bench names OpenBLAS's core ($(grep -o 'core [A-Za-z0-9]* ([^)]*)' "$T/bench"))" || bad "bench kernels line ($(grep OpenBLAS "$T/bench"))"
+# and the instruction set its own C kernels run with (the CPU's widest unless --kernels says otherwise).
+grep -qE "^Engine kernels: (avx512f|avx2|default) \(the CPU's widest;" "$T/bench" \
+    && ok "bench names the engine's kernels ($(grep -o '^Engine kernels: [a-z0-9]*' "$T/bench"))" || bad "bench engine kernels line ($(grep Engine "$T/bench"))"
 
 # --- bad input ---
 echo "not an image" > "$T/text.png"
