@@ -258,6 +258,8 @@ expect "--learning-rate nan(1)" "^stylize: learning-rate: nan is not a finite nu
 expect "--max-memory lots" "^stylize: max-memory: 'lots' is not a size" stylize "$CONTENT" "$STYLE" "$T/never.png" --max-memory lots
 expect "--max-memory 1K (too small to run)" "^stylize: max-memory: 1K is out of range" stylize "$CONTENT" "$STYLE" "$T/never.png" "${FAST[@]}" --max-memory 1K
 expect "--scales 0" "^stylize: scales: 0 is out of range" stylize "$CONTENT" "$STYLE" "$T/never.png" --scales 0
+expect "--time-limit -1" "^stylize: time-limit: -1 is out of range" stylize "$CONTENT" "$STYLE" "$T/never.png" --time-limit -1
+expect "--output-size 40000" "^stylize: output-size: 40000 is out of range" stylize "$CONTENT" "$STYLE" "$T/never.png" --output-size 40000
 expect "--size -5" "^stylize: size: -5 is out of range" stylize "$CONTENT" "$STYLE" "$T/never.png" --size -5
 expect "--content-weight -1" "^stylize: content-weight: -1 is out of range" stylize "$CONTENT" "$STYLE" "$T/never.png" --content-weight -1
 expect "--style-scale 0" "^stylize: style-scale: 0 is out of range" stylize "$CONTENT" "$STYLE" "$T/never.png" --style-scale 0

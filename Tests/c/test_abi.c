@@ -285,6 +285,18 @@ int main(void) {
               "two scales: status %d, %d calls, total %d: %s", st, levels.calls, levels.total, stylize_last_error());
     }
 
+    /* A time limit plans the steps itself (here a 64 px content composed at 32 px and
+     * refined at 64): the run ends by itself, and the total it reports is what it did. */
+    {
+        o = small_options();
+        o.size = W / 2;
+        o.time_limit = 3;
+        progress_log timed = { 0, -1, -1, 0, 1, 1 };
+        st = stylize_with_model(model, &c, &s, 1, &o, record, &timed, out2, W * 3);
+        CHECK(st == STYLIZE_OK && timed.calls >= 3 && timed.order_ok, "time_limit: status %d, %d calls: %s",
+              st, timed.calls, stylize_last_error());
+    }
+
     /* A caller built against the first, 120-byte layout: fields past it are not read. */
     {
         o = small_options();
@@ -403,6 +415,10 @@ int main(void) {
     double neg[1] = { -1 }, nan1[1] = { NAN }, zero[1] = { 0 };
     OPTION_CASE("scales", o.scales = 0);
     OPTION_CASE("scales", o.scales = 9);
+    OPTION_CASE("output_size", o.output_size = -1);
+    OPTION_CASE("output_size", o.output_size = 40000);
+    OPTION_CASE("time_limit", o.time_limit = -1);
+    OPTION_CASE("time_limit", o.time_limit = NAN);
     OPTION_CASE("options->max_memory: 1000 bytes is out of range (64 MiB or more)", o.max_memory = 1000);
     static uint8_t one_row_mask[W];
     OPTION_CASE("mask_stride", (o.mask = one_row_mask, o.mask_stride = W - 1));

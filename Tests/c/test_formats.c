@@ -17,6 +17,7 @@ static stylize_options tiny(void) {
     stylize_options o;
     stylize_options_init(&o);
     o.size = 64;
+    o.output_size = 64; /* ends at 64 px (the result is resampled to the content's size) */
     o.scales = 1;
     o.iterations = 5;
     return o;
@@ -175,6 +176,7 @@ int main(void) {
     CHECK(e.peak_bytes > (1u << 20) && e.peak_bytes < (4ull << 30), "estimate: %llu bytes", (unsigned long long) e.peak_bytes);
     stylize_options big = tiny();
     big.size = 512;
+    big.output_size = 0;
     big.iterations = 300;
     big.scales = 3;
     stylize_estimate_info e2 = { .struct_size = sizeof e2 };
@@ -182,6 +184,13 @@ int main(void) {
           && e2.peak_bytes > e.peak_bytes && e2.pixel_iterations > 100 * e.pixel_iterations,
           "estimate at 512: %d levels %dx%d, %llu bytes, %.0f", e2.levels, e2.width, e2.height,
           (unsigned long long) e2.peak_bytes, e2.pixel_iterations);
+    /* output_size 0 (the default): refinement levels continue from 64 px to the content's
+     * own 512x96, 5 steps each at least; a time limit's plan fits it. */
+    stylize_options native = tiny();
+    native.output_size = 0;
+    stylize_estimate_info e4 = { .struct_size = sizeof e4 };
+    CHECK(stylize_estimate(model, &content, &style, 1, &native, &e4) == STYLIZE_OK && e4.levels == 4 && e4.width == 512
+          && e4.height == 96, "estimate, native size: %d levels %dx%d: %s", e4.levels, e4.width, e4.height, stylize_last_error());
     /* A smaller (older) struct gets only its fields; what check refuses, estimate refuses. */
     stylize_estimate_info e3;
     memset(&e3, 0x5A, sizeof e3);
