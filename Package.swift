@@ -22,8 +22,14 @@ let package = Package(
             linkerSettings: [.linkedLibrary("openblas")]
         ),
         .target(
+            // The engine's hot loops in C, one copy per instruction set (AVX-512, AVX2, baseline),
+            // chosen at run time; Swift alone compiles for the baseline only.
+            name: "CKernels",
+            cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]
+        ),
+        .target(
             name: "StyleTransfer",
-            dependencies: ["COpenBLAS"],
+            dependencies: ["COpenBLAS", "CKernels"],
             // Swift 5 mode: the engine's parallel loops share raw buffers across threads by design.
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo"]), .swiftLanguageMode(.v5)]
         ),

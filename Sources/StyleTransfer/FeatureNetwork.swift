@@ -15,10 +15,14 @@ public final class FeatureNetwork: @unchecked Sendable {
     public let convention: Convention
     public let pooling: PoolingMode
     public let layers: [Layer]
+    /// Who runs the transforms, ReLU and pooling: the CPU's widest C kernels by default.
+    public let kernels: KernelPath
 
-    /// `useWinograd: false` runs every convolution directly (the reference for tests).
-    public init(weights: ModelWeights, pooling: PoolingMode = .max, useWinograd: Bool = true) {
+    /// `useWinograd: false` runs every convolution directly (the reference for tests);
+    /// `kernels: .swift` runs the engine's own loops in Swift (the reference for the C kernels).
+    public init(weights: ModelWeights, pooling: PoolingMode = .max, useWinograd: Bool = true, kernels: KernelPath = .best) {
         _ = blasOnCallingThread
+        self.kernels = kernels
         topology = weights.topology
         convention = weights.convention
         self.pooling = pooling
@@ -29,7 +33,7 @@ public final class FeatureNetwork: @unchecked Sendable {
                 let w = conv.next()!
                 layers.append(Layer(name: "conv\(b + 1)_\(i)", kind: .conv(Conv3x3(
                     weight: w.weight, bias: w.bias, inChannels: w.inChannels, outChannels: w.outChannels,
-                    useWinograd: useWinograd))))
+                    useWinograd: useWinograd, kernels: kernels))))
                 layers.append(Layer(name: "relu\(b + 1)_\(i)", kind: .relu))
             }
             layers.append(Layer(name: "pool\(b + 1)", kind: .pool))
@@ -43,6 +47,7 @@ public final class FeatureNetwork: @unchecked Sendable {
         convention = other.convention
         self.pooling = pooling
         layers = other.layers
+        kernels = other.kernels
     }
 
     public var layerNames: [String] { layers.map(\.name) }
@@ -161,16 +166,21 @@ public final class FeatureNetwork: @unchecked Sendable {
             }
         }
         var current = pass.input
+        var reluDone = false  // the conv before applied this ReLU while writing its output
         for i in 0..<pass.depth {
             timed(pass.profile, {
                 switch layers[i].kind {
                 case .conv(let conv):
-                    conv.forward(current, into: pass.outputs[i])
+                    // Fold the next ReLU into the conv unless a loss needs the conv's own output.
+                    let next = i + 1 < pass.depth ? layers[i + 1].kind : nil
+                    if case .relu = next, pass.preActivation[i] == nil { reluDone = true } else { reluDone = false }
+                    conv.forward(current, into: pass.outputs[i], relu: reluDone)
                     if let copy = pass.preActivation[i] { copy.copy(from: pass.outputs[i]) }
                 case .relu:
-                    ReLU.forward(pass.outputs[i])
+                    if !reluDone { ReLU.forward(pass.outputs[i], kernels: kernels) }
+                    reluDone = false
                 case .pool:
-                    Pool2x2.forward(current, into: pass.outputs[i], mode: pooling)
+                    Pool2x2.forward(current, into: pass.outputs[i], mode: pooling, kernels: kernels)
                 }
             }, into: { $0.forward[i].append($1) })
             current = pass.outputs[i]
@@ -190,7 +200,7 @@ public final class FeatureNetwork: @unchecked Sendable {
             timed(pass.profile, {
                 if let mask = pendingReLU, pass.preActivation[i] != nil {
                     // A loss on the conv's own output adds gradient that must not be masked.
-                    ReLU.backward(g, output: mask)
+                    ReLU.backward(g, output: mask, kernels: kernels)
                     pendingReLU = nil
                 }
                 addLossGradient(i, g)
@@ -199,7 +209,7 @@ public final class FeatureNetwork: @unchecked Sendable {
                     if i > 0, case .conv = layers[i - 1].kind {
                         pendingReLU = pass.outputs[i]
                     } else {
-                        ReLU.backward(g, output: pass.outputs[i])
+                        ReLU.backward(g, output: pass.outputs[i], kernels: kernels)
                     }
                 case .conv(let conv):
                     conv.backward(g, into: pass.inputGradients[i]!, reluOutput: pendingReLU)
@@ -207,7 +217,7 @@ public final class FeatureNetwork: @unchecked Sendable {
                     g = pass.inputGradients[i]!
                 case .pool:
                     let input = i == 0 ? pass.input : pass.outputs[i - 1]
-                    Pool2x2.backward(g, input: input, into: pass.inputGradients[i]!, mode: pooling)
+                    Pool2x2.backward(g, input: input, into: pass.inputGradients[i]!, mode: pooling, kernels: kernels)
                     g = pass.inputGradients[i]!
                 }
             }, into: { $0.backward[i].append($1) })

@@ -22,6 +22,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Model file (default: $STYLIZE_MODEL, then the installed VGG16).")
     var model: String?
 
+    @Option(help: "The engine's own loops (Winograd transforms, ReLU, pooling): swift (the reference), default, avx2 or avx512f (default: the widest this CPU has).")
+    var kernels: String?
+
     @Flag(help: "After each size's table row, print median milliseconds per layer (forward, and backward with the losses at that layer).")
     var profile = false
 
@@ -53,8 +56,20 @@ struct Bench: ParsableCommand {
             + "; CPU has \(units.isEmpty ? "none of avx2, fma, avx512f" : units.joined(separator: ", "))"
     }
 
+    /// The engine's kernel path: --kernels, or the CPU's widest.
+    var kernelPath: KernelPath {
+        get throws {
+            guard let kernels else { return .best }
+            guard let path = KernelPath(name: kernels) else {
+                throw ValidationError("--kernels: '\(kernels)' is not one this CPU runs (\(KernelPath.available.map(\.description).joined(separator: ", ")))")
+            }
+            return path
+        }
+    }
+
     func validate() throws {
         _ = try sizeList
+        _ = try kernelPath
         guard repeats >= 1 else { throw ValidationError("--repeats: \(repeats) is out of range (1 or more)") }
         if let threads, threads < 1 { throw ValidationError("--threads: \(threads) is out of range (1 or more)") }
     }
@@ -66,10 +81,13 @@ struct Bench: ParsableCommand {
                 setEngineThreads(threads)
             }
             let (weights, path, _) = try ModelLocator.load(model)
-            let network = FeatureNetwork(weights: weights)
+            let kernelPath = try self.kernelPath
+            let network = FeatureNetwork(weights: weights, kernels: kernelPath)
             let cores = ProcessInfo.processInfo.activeProcessorCount
             print("model \(path); \(weights.topology.rawValue) to conv5_1; \(engineThreads) threads on \(cores) cores")
             print(Self.kernels)
+            print("Engine kernels: \(kernelPath)" + (kernels == nil ? " (the CPU's widest" : " (set by --kernels; the CPU's widest is \(KernelPath.best)")
+                  + "; transforms, ReLU, pooling; runnable here: \(KernelPath.available.map(\.description).joined(separator: ", ")))")
             if let convergence {
                 try runConvergence(convergence, network: network, size: sizeList[0])
                 return
@@ -77,8 +95,8 @@ struct Bench: ParsableCommand {
             let sgemm = sgemmRate(n: 1024)
             print(String(format: "cblas_sgemm 1024^3 (%d threads): %.1f GFLOP/s", engineThreads, sgemm))
             print("")
-            print("| size | s/iter median [min-max] | forward s | GFLOP/iter | GFLOP/s | % of sgemm | peak RSS MB |")
-            print("|---|---|---|---|---|---|---|")
+            print("| size | s/iter median [min-max] | forward s | GFLOP/iter | GFLOP/s | % of sgemm | peak RSS MB | CPU s/iter |")
+            print("|---|---|---|---|---|---|---|---|")
             var options = TransferOptions()
             options.tvWeight = 0
             for s in sizeList {
@@ -91,20 +109,23 @@ struct Bench: ParsableCommand {
                 for _ in 0..<2 { _ = objective.evaluate(x) }  // warm-up: page faults, thread pools
                 let layerTimes = profile ? objective.startProfiling() : nil
                 var times: [Double] = []
+                let cpu0 = processCPUSeconds()
                 for _ in 0..<repeats {
                     let t0 = Date()
                     _ = objective.evaluate(x)
                     times.append(Date().timeIntervalSince(t0))
                 }
+                // CPU seconds of all threads: on a shared machine less disturbed by others' load than wall time.
+                let cpu = (processCPUSeconds() - cpu0) / Double(repeats)
                 times.sort()
                 let rss = peakRSSMegabytes()  // before forwardTime's own buffers
                 let forward = try forwardTime(network, size: s, pixels: x)
                 // The reference formula: 1,149,696 * S^2 FLOP per iteration (convolutions, forward + input gradient).
                 let flop = 1_149_696.0 * Double(s * s)
                 let median = times[times.count / 2]
-                print(String(format: "| %d | %.3f [%.3f-%.3f] | %.3f | %.1f | %.1f | %.0f%% | %.0f |",
+                print(String(format: "| %d | %.3f [%.3f-%.3f] | %.3f | %.1f | %.1f | %.0f%% | %.0f | %.3f |",
                              s, median, times.first!, times.last!, forward, flop / 1e9, flop / median / 1e9,
-                             100 * flop / median / 1e9 / sgemm, rss))
+                             100 * flop / median / 1e9 / sgemm, rss, cpu))
                 if let layerTimes { printProfile(layerTimes, network: network) }
             }
         }
@@ -178,6 +199,13 @@ struct Bench: ParsableCommand {
         }
         return 2 * Double(n * n * n) / best / 1e9
     }
+}
+
+/// User + system CPU seconds of this process (all threads) so far.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
 
 /// Peak resident memory of this process so far (getrusage, kilobytes on Linux).

@@ -30,6 +30,8 @@ public final class Conv3x3: @unchecked Sendable {
     private var winogradWeights: Winograd?
     private let lock = NSLock()
     public let bias: [Float]
+    /// Who runs the transforms and the folded ReLU (C kernels for the CPU, or the Swift reference).
+    public let kernels: KernelPath
 
     /// The Winograd form, made from the taps the first time (once, under the lock,
     /// since one network serves many threads); nil on the other paths.
@@ -38,7 +40,7 @@ public final class Conv3x3: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if winogradWeights == nil {
-            winogradWeights = Winograd(taps: taps, inChannels: inChannels, outChannels: outChannels)
+            winogradWeights = Winograd(taps: taps, inChannels: inChannels, outChannels: outChannels, kernels: kernels)
             taps = []
         }
         return winogradWeights
@@ -46,11 +48,13 @@ public final class Conv3x3: @unchecked Sendable {
 
     /// `weight` is OIHW: [Cout][Cin][3][3].
     /// `useWinograd: false` keeps the direct nine-GEMM path (the reference the tests compare against).
-    public init(weight: [Float], bias: [Float], inChannels: Int, outChannels: Int, useWinograd: Bool = true) {
+    public init(weight: [Float], bias: [Float], inChannels: Int, outChannels: Int, useWinograd: Bool = true,
+                kernels: KernelPath = .best) {
         precondition(weight.count == outChannels * inChannels * 9 && bias.count == outChannels)
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.bias = bias
+        self.kernels = kernels
         var t = [Float](repeating: 0, count: 9 * outChannels * inChannels)
         for o in 0..<outChannels {
             for c in 0..<inChannels {
@@ -93,13 +97,16 @@ public final class Conv3x3: @unchecked Sendable {
         }
     }
 
-    public func forward(_ x: FeatureMap, into y: FeatureMap) {
+    /// y = conv(x) + bias; with `relu`, then max(y, 0) (the ReLU layer after
+    /// this conv, folded into the Winograd output transform).
+    public func forward(_ x: FeatureMap, into y: FeatureMap, relu: Bool = false) {
         precondition(x.channels == inChannels && y.channels == outChannels)
         precondition(x.height == y.height && x.width == y.width)
         if let winograd {
-            winograd.forward(x, into: y, bias: bias)
+            winograd.forward(x, into: y, bias: bias, relu: relu)
             return
         }
+        defer { if relu { ReLU.forward(y, kernels: kernels) } }
         let rs = x.rowStride, ps = x.planeStride
         let n = (x.height - 1) * rs + x.width  // GEMM columns, from the first to the last interior pixel
         let start = rs + 1
@@ -135,7 +142,7 @@ public final class Conv3x3: @unchecked Sendable {
             winograd.backward(dy, mask: reluOutput, into: dx)
             return
         }
-        if let reluOutput { ReLU.backward(dy, output: reluOutput) }
+        if let reluOutput { ReLU.backward(dy, output: reluOutput, kernels: kernels) }
         let rs = dy.rowStride, ps = dy.planeStride
         let n = (dy.height - 1) * rs + dy.width
         let start = rs + 1

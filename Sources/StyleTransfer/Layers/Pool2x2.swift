@@ -10,8 +10,17 @@ public enum Pool2x2 {
         (max(1, height / 2), max(1, width / 2))
     }
 
-    public static func forward(_ x: FeatureMap, into y: FeatureMap, mode: PoolingMode) {
+    public static func forward(_ x: FeatureMap, into y: FeatureMap, mode: PoolingMode, kernels: KernelPath = .best) {
         precondition(x.channels == y.channels)
+        if let k = kernels.table {
+            parallelChunks(x.channels, minimumChunk: 1) { channels in
+                for c in channels {
+                    k.pool_forward(x.data + x.index(c, 0, 0), x.rowStride, x.height, x.width,
+                                   y.data + y.index(c, 0, 0), y.rowStride, y.height, y.width, mode == .max ? 0 : 1)
+                }
+            }
+            return
+        }
         parallelChunks(x.channels, minimumChunk: 1) { channels in
           for c in channels {
             for i in 0..<y.height {
@@ -32,7 +41,19 @@ public enum Pool2x2 {
 
     /// Routes `dy` back to the window's maximum (the first one on ties), or
     /// spreads it evenly for average pooling. `dx` is overwritten.
-    public static func backward(_ dy: FeatureMap, input x: FeatureMap, into dx: FeatureMap, mode: PoolingMode) {
+    public static func backward(_ dy: FeatureMap, input x: FeatureMap, into dx: FeatureMap, mode: PoolingMode,
+                                kernels: KernelPath = .best) {
+        precondition(x.channels == dx.channels && x.height == dx.height && x.width == dx.width)
+        if let k = kernels.table {
+            parallelChunks(x.channels, minimumChunk: 1) { channels in
+                for c in channels {
+                    k.pool_backward(dy.data + dy.index(c, 0, 0), dy.rowStride, dy.height, dy.width,
+                                    x.data + x.index(c, 0, 0), dx.data + c * dx.planeStride, x.rowStride,
+                                    x.height, x.width, mode == .max ? 0 : 1)
+                }
+            }
+            return
+        }
         parallelChunks(x.channels, minimumChunk: 1) { channels in
           for c in channels {
             (dx.data + c * dx.planeStride).update(repeating: 0, count: dx.planeStride)

@@ -1,3 +1,4 @@
+import CKernels
 import COpenBLAS
 
 /// Winograd F(4x4, 3x3) convolution (Lavin & Gray 2016) over padded feature maps.
@@ -16,10 +17,13 @@ import COpenBLAS
 /// Tiles are processed in bands so the transformed data stays cache-sized.
 ///
 /// The transforms are written out row-wise (over all tiles of a tile row) so
-/// the loops run over contiguous memory and vectorise.
+/// the loops run over contiguous memory and vectorise. They run as the C
+/// kernels of `kernels` (one call per tile row of a channel), or as the Swift
+/// loops below (`KernelPath.swift`, the reference).
 struct Winograd {
     let inChannels: Int
     let outChannels: Int
+    let kernels: KernelPath
     /// U[ξ][o][c] = (G g_oc Gᵀ)[ξ], computed once (on the layer's first use).
     let transformed: [Float]
 
@@ -59,9 +63,10 @@ struct Winograd {
          w.5)
     }
 
-    init(taps: [Float], inChannels: Int, outChannels: Int) {
+    init(taps: [Float], inChannels: Int, outChannels: Int, kernels: KernelPath = .best) {
         self.inChannels = inChannels
         self.outChannels = outChannels
+        self.kernels = kernels
         // taps are [k = 3*dy + dx][o][c]
         let gm: [[Double]] = [[1.0 / 4, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
                               [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1]]
@@ -97,8 +102,9 @@ struct Winograd {
         }
     }
 
-    /// y = conv(x) + bias.
-    func forward(_ x: FeatureMap, into y: FeatureMap, bias: [Float]) {
+    /// y = conv(x) + bias, or max(conv(x) + bias, 0) with `relu` (the ReLU
+    /// applied while the output tile is still in registers).
+    func forward(_ x: FeatureMap, into y: FeatureMap, bias: [Float], relu: Bool = false) {
         precondition(x.channels == inChannels && y.channels == outChannels)
         let tilesAcross = (x.width + 3) / 4
         forEachBand(height: x.height, tilesAcross: tilesAcross, channelsIn: inChannels, channelsOut: outChannels) { row0, rows, v, m in
@@ -111,7 +117,7 @@ struct Winograd {
                                 v + xi * inChannels * tiles, Int32(tiles), 0, m + xi * outChannels * tiles, Int32(tiles))
                 } }
             }
-            outputTransform(m, y, bias: bias, firstTileRow: row0, tileRows: rows, tilesAcross: tilesAcross, stride: tiles)
+            outputTransform(m, y, bias: bias, relu: relu, firstTileRow: row0, tileRows: rows, tilesAcross: tilesAcross, stride: tiles)
         }
     }
 
@@ -145,6 +151,19 @@ struct Winograd {
         let rs = x.rowStride, paddedRows = x.height + 2
         let step = x.channels * tiles
         let width = 4 * tilesAcross + 2  // columns the tiles read; may pass the padding by up to three
+        if let k = kernels.table {
+            parallelChunks(x.channels, minimumChunk: 1) { range in
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 7 * width)
+                defer { scratch.deallocate() }
+                for c in range {
+                    for r in 0..<tileRows {
+                        k.winograd_input_row(x.data + c * x.planeStride, rs, paddedRows, 4 * (firstTileRow + r), tilesAcross,
+                                             v + c * tiles + r * tilesAcross, step, scratch)
+                    }
+                }
+            }
+            return
+        }
         parallelChunks(x.channels, minimumChunk: 1) { range in
             let d = UnsafeMutablePointer<Float>.allocate(capacity: 12 * width)
             defer { d.deallocate() }
@@ -183,10 +202,24 @@ struct Winograd {
         }
     }
 
-    /// y tile = Aᵀ m A + bias, clipped to the image; row combinations first.
-    private func outputTransform(_ m: UnsafeMutablePointer<Float>, _ y: FeatureMap, bias: [Float], firstTileRow: Int,
-                                 tileRows: Int, tilesAcross: Int, stride tiles: Int) {
+    /// y tile = Aᵀ m A + bias (then max(., 0) with `relu`), clipped to the image; row combinations first.
+    private func outputTransform(_ m: UnsafeMutablePointer<Float>, _ y: FeatureMap, bias: [Float], relu: Bool,
+                                 firstTileRow: Int, tileRows: Int, tilesAcross: Int, stride tiles: Int) {
         let step = y.channels * tiles
+        if let k = kernels.table {
+            parallelChunks(y.channels, minimumChunk: 1) { range in
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 28 * tilesAcross)
+                defer { scratch.deallocate() }
+                for o in range {
+                    for r in 0..<tileRows {
+                        let oy = 4 * (firstTileRow + r)
+                        k.winograd_output_row(m + o * tiles + r * tilesAcross, step, tilesAcross, y.data + y.index(o, oy, 0),
+                                              y.rowStride, min(4, y.height - oy), y.width, bias[o], relu ? 1 : 0, scratch)
+                    }
+                }
+            }
+            return
+        }
         parallelChunks(y.channels, minimumChunk: 1) { range in
             let s = UnsafeMutablePointer<Float>.allocate(capacity: 24 * tilesAcross)  // s[a][l][tj], Aᵀ over rows
             defer { s.deallocate() }
@@ -213,6 +246,7 @@ struct Winograd {
                             let v = Self.at((s0[tj], s1[tj], s2[tj], s3[tj], s4[tj], s5[tj]))
                             (out[4 * tj], out[4 * tj + 1], out[4 * tj + 2], out[4 * tj + 3]) = (v.0 + b, v.1 + b, v.2 + b, v.3 + b)
                         }
+                        if relu { for j in 0..<(4 * tilesAcross) { out[j] = max(out[j], 0) } }
                         (y.data + y.index(o, oy + a, 0)).update(from: out, count: y.width)
                     }
                 }
@@ -228,6 +262,21 @@ struct Winograd {
                                         firstTileRow: Int, tileRows: Int, tilesAcross: Int, stride tiles: Int) {
         let step = dy.channels * tiles
         let width = 4 * tilesAcross
+        if let k = kernels.table {
+            parallelChunks(dy.channels, minimumChunk: 1) { range in
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 10 * width)
+                defer { scratch.deallocate() }
+                for o in range {
+                    for r in 0..<tileRows {
+                        let top = 4 * (firstTileRow + r)
+                        k.winograd_grad_input_row(dy.data + dy.index(o, top, 0), mask.map { $0.data + $0.index(o, top, 0) },
+                                                  dy.rowStride, min(4, dy.height - top), dy.width, tilesAcross,
+                                                  z + o * tiles + r * tilesAcross, step, scratch)
+                    }
+                }
+            }
+            return
+        }
         parallelChunks(dy.channels, minimumChunk: 1) { range in
             let e = UnsafeMutablePointer<Float>.allocate(capacity: 10 * width)
             defer { e.deallocate() }
@@ -276,6 +325,19 @@ struct Winograd {
         let step = dx.channels * tiles
         let rs = dx.rowStride, paddedRows = dx.height + 2
         let width = 4 * tilesAcross + 2
+        if let k = kernels.table {
+            parallelChunks(dx.channels, minimumChunk: 1) { range in
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 46 * tilesAcross + 2)
+                defer { scratch.deallocate() }
+                for c in range {
+                    for r in 0..<tileRows {
+                        k.winograd_grad_output_row(w + c * tiles + r * tilesAcross, step, tilesAcross, dx.data + c * dx.planeStride,
+                                                   rs, paddedRows, 4 * (firstTileRow + r), scratch)
+                    }
+                }
+            }
+            return
+        }
         parallelChunks(dx.channels, minimumChunk: 1) { range in
             let s = UnsafeMutablePointer<Float>.allocate(capacity: 36 * tilesAcross)  // s[k][l][tj], B over rows
             defer { s.deallocate() }

@@ -1,0 +1,290 @@
+// Kernel bodies, included once per instruction set by kernels.c with SK(name)
+// naming that set's copy and a target attribute in force, so the compiler
+// vectorises the same plain loops for each vector width. The Winograd
+// formulas are those of Winograd.swift (Lavin & Gray 2016, F(4x4,3x3)).
+
+/// Bᵀ d over six values (input transform).
+#define SK_BT(d0, d1, d2, d3, d4, d5, o0, o1, o2, o3, o4, o5) do { \
+    o0 = 4 * (d0) - 5 * (d2) + (d4);                               \
+    o1 = -4 * ((d1) + (d2)) + (d3) + (d4);                         \
+    o2 = 4 * ((d1) - (d2)) - (d3) + (d4);                          \
+    o3 = 2 * ((d3) - (d1)) - (d2) + (d4);                          \
+    o4 = 2 * ((d1) - (d3)) - (d2) + (d4);                          \
+    o5 = 4 * (d1) - 5 * (d3) + (d5);                               \
+} while (0)
+
+static void SK(winograd_input_row)(const float *plane, long rs, long padded_rows, long top, long ta,
+                                   float *v, long step, float *scratch) {
+    const long width = 4 * ta + 2, n = width < rs ? width : rs;
+    float *zero = scratch + 6 * width;
+    const float *r[6];
+    int beyond = 0;
+    for (int i = 0; i < 6; i++) {
+        if (top + i < padded_rows) {
+            r[i] = plane + (top + i) * rs;
+        } else {
+            r[i] = zero;
+            beyond = 1;
+        }
+    }
+    if (beyond) memset(zero, 0, (size_t)n * sizeof(float));
+    // Row combinations Bᵀ d over the six input rows, all columns at once.
+    float *restrict t0 = scratch, *restrict t1 = t0 + width, *restrict t2 = t1 + width;
+    float *restrict t3 = t2 + width, *restrict t4 = t3 + width, *restrict t5 = t4 + width;
+    const float *d0 = r[0], *d1 = r[1], *d2 = r[2], *d3 = r[3], *d4 = r[4], *d5 = r[5];
+    for (long j = 0; j < n; j++) {
+        SK_BT(d0[j], d1[j], d2[j], d3[j], d4[j], d5[j], t0[j], t1[j], t2[j], t3[j], t4[j], t5[j]);
+    }
+    for (long j = n; j < width; j++) t0[j] = t1[j] = t2[j] = t3[j] = t4[j] = t5[j] = 0;
+    // Column combinations for each tile: six columns at stride four.
+    for (int i = 0; i < 6; i++) {
+        const float *restrict q = scratch + i * width;
+        float *restrict v0 = v + (6 * i) * step, *restrict v1 = v0 + step, *restrict v2 = v1 + step;
+        float *restrict v3 = v2 + step, *restrict v4 = v3 + step, *restrict v5 = v4 + step;
+        for (long tj = 0; tj < ta; tj++) {
+            const float *c = q + 4 * tj;
+            SK_BT(c[0], c[1], c[2], c[3], c[4], c[5], v0[tj], v1[tj], v2[tj], v3[tj], v4[tj], v5[tj]);
+        }
+    }
+}
+
+/// Aᵀ m over six values (output transform) into four.
+#define SK_AT(m0, m1, m2, m3, m4, m5, o0, o1, o2, o3) do {            \
+    float p_ = (m1) + (m2), q_ = (m1) - (m2), p2_ = (m3) + (m4), q2_ = (m3) - (m4); \
+    o0 = (m0) + p_ + p2_;                                              \
+    o1 = q_ + 2 * q2_;                                                 \
+    o2 = p_ + 4 * p2_;                                                 \
+    o3 = q_ + 8 * q2_ + (m5);                                          \
+} while (0)
+
+static void SK(winograd_output_row)(const float *m, long step, long ta, float *y, long rs, long rows,
+                                    long width, float bias, int relu, float *scratch) {
+    float *s = scratch, *out = scratch + 24 * ta;
+    for (int l = 0; l < 6; l++) {  // row combinations: s[(6a + l)*ta + tj]
+        const float *restrict m0 = m + l * step, *restrict m1 = m0 + 6 * step, *restrict m2 = m1 + 6 * step;
+        const float *restrict m3 = m2 + 6 * step, *restrict m4 = m3 + 6 * step, *restrict m5 = m4 + 6 * step;
+        float *restrict s0 = s + l * ta, *restrict s1 = s0 + 6 * ta, *restrict s2 = s1 + 6 * ta, *restrict s3 = s2 + 6 * ta;
+        for (long tj = 0; tj < ta; tj++) {
+            SK_AT(m0[tj], m1[tj], m2[tj], m3[tj], m4[tj], m5[tj], s0[tj], s1[tj], s2[tj], s3[tj]);
+        }
+    }
+    for (long a = 0; a < rows; a++) {
+        const float *restrict s0 = s + (6 * a) * ta, *restrict s1 = s0 + ta, *restrict s2 = s1 + ta;
+        const float *restrict s3 = s2 + ta, *restrict s4 = s3 + ta, *restrict s5 = s4 + ta;
+        // Straight into y when the tiles end at the image's edge, else through `out` and clipped.
+        float *restrict o = 4 * ta <= width ? y + a * rs : out;
+        if (relu) {
+            for (long tj = 0; tj < ta; tj++) {
+                float a0, a1, a2, a3;
+                SK_AT(s0[tj], s1[tj], s2[tj], s3[tj], s4[tj], s5[tj], a0, a1, a2, a3);
+                a0 += bias; a1 += bias; a2 += bias; a3 += bias;
+                o[4 * tj] = a0 > 0 ? a0 : 0;
+                o[4 * tj + 1] = a1 > 0 ? a1 : 0;
+                o[4 * tj + 2] = a2 > 0 ? a2 : 0;
+                o[4 * tj + 3] = a3 > 0 ? a3 : 0;
+            }
+        } else {
+            for (long tj = 0; tj < ta; tj++) {
+                float a0, a1, a2, a3;
+                SK_AT(s0[tj], s1[tj], s2[tj], s3[tj], s4[tj], s5[tj], a0, a1, a2, a3);
+                o[4 * tj] = a0 + bias;
+                o[4 * tj + 1] = a1 + bias;
+                o[4 * tj + 2] = a2 + bias;
+                o[4 * tj + 3] = a3 + bias;
+            }
+        }
+        if (o == out) memcpy(y + a * rs, out, (size_t)width * sizeof(float));
+    }
+}
+
+/// A e over four values (adjoint of Aᵀ) into six.
+#define SK_A(e0, e1, e2, e3, o0, o1, o2, o3, o4, o5) do {                 \
+    float p_ = (e0) + (e2), q_ = (e1) + (e3), p4_ = (e0) + 4 * (e2), q8_ = 2 * (e1) + 8 * (e3); \
+    o0 = (e0); o1 = p_ + q_; o2 = p_ - q_; o3 = p4_ + q8_; o4 = p4_ - q8_; o5 = (e3); \
+} while (0)
+
+static void SK(winograd_grad_input_row)(const float *dy, const float *mask, long rs, long rows, long width,
+                                        long ta, float *z, long step, float *scratch) {
+    const long w4 = 4 * ta;
+    float *e = scratch, *t = scratch + 4 * w4;
+    for (long a = 0; a < 4; a++) {  // four gradient rows, masked, zero past the image
+        float *restrict dst = e + a * w4;
+        if (a >= rows) {
+            memset(dst, 0, (size_t)w4 * sizeof(float));
+            continue;
+        }
+        const float *restrict src = dy + a * rs;
+        if (mask) {
+            const float *restrict keep = mask + a * rs;
+            for (long j = 0; j < width; j++) dst[j] = keep[j] > 0 ? src[j] : 0;
+        } else {
+            memcpy(dst, src, (size_t)width * sizeof(float));
+        }
+        for (long j = width; j < w4; j++) dst[j] = 0;
+    }
+    const float *restrict e0 = e, *restrict e1 = e + w4, *restrict e2 = e + 2 * w4, *restrict e3 = e + 3 * w4;
+    float *restrict t0 = t, *restrict t1 = t + w4, *restrict t2 = t + 2 * w4;
+    float *restrict t3 = t + 3 * w4, *restrict t4 = t + 4 * w4, *restrict t5 = t + 5 * w4;
+    for (long j = 0; j < w4; j++) {
+        SK_A(e0[j], e1[j], e2[j], e3[j], t0[j], t1[j], t2[j], t3[j], t4[j], t5[j]);
+    }
+    for (int i = 0; i < 6; i++) {
+        const float *restrict q = t + i * w4;
+        float *restrict z0 = z + (6 * i) * step, *restrict z1 = z0 + step, *restrict z2 = z1 + step;
+        float *restrict z3 = z2 + step, *restrict z4 = z3 + step, *restrict z5 = z4 + step;
+        for (long tj = 0; tj < ta; tj++) {
+            const float *c = q + 4 * tj;
+            SK_A(c[0], c[1], c[2], c[3], z0[tj], z1[tj], z2[tj], z3[tj], z4[tj], z5[tj]);
+        }
+    }
+}
+
+/// B w over six values (adjoint of Bᵀ).
+#define SK_B(w0, w1, w2, w3, w4, w5, o0, o1, o2, o3, o4, o5) do {      \
+    o0 = 4 * (w0);                                                     \
+    o1 = 4 * ((w2) - (w1) + (w5)) + 2 * ((w4) - (w3));                 \
+    o2 = -5 * (w0) - 4 * ((w1) + (w2)) - (w3) - (w4);                  \
+    o3 = (w1) - (w2) + 2 * ((w3) - (w4)) - 5 * (w5);                   \
+    o4 = (w0) + (w1) + (w2) + (w3) + (w4);                             \
+    o5 = (w5);                                                         \
+} while (0)
+
+static void SK(winograd_grad_output_row)(const float *w, long step, long ta, float *plane, long rs,
+                                         long padded_rows, long top, float *scratch) {
+    const long width = 4 * ta + 2, n = width < rs ? width : rs;
+    float *s = scratch, *d = scratch + 36 * ta, *out = d + 6 * ta;
+    for (int l = 0; l < 6; l++) {  // row combinations: s[(6k + l)*ta + tj]
+        const float *restrict w0 = w + l * step, *restrict w1 = w0 + 6 * step, *restrict w2 = w1 + 6 * step;
+        const float *restrict w3 = w2 + 6 * step, *restrict w4 = w3 + 6 * step, *restrict w5 = w4 + 6 * step;
+        float *restrict s0 = s + l * ta, *restrict s1 = s0 + 6 * ta, *restrict s2 = s1 + 6 * ta;
+        float *restrict s3 = s2 + 6 * ta, *restrict s4 = s3 + 6 * ta, *restrict s5 = s4 + 6 * ta;
+        for (long tj = 0; tj < ta; tj++) {
+            SK_B(w0[tj], w1[tj], w2[tj], w3[tj], w4[tj], w5[tj], s0[tj], s1[tj], s2[tj], s3[tj], s4[tj], s5[tj]);
+        }
+    }
+    for (long k = 0; k < 6 && top + k < padded_rows; k++) {
+        const float *restrict s0 = s + (6 * k) * ta, *restrict s1 = s0 + ta, *restrict s2 = s1 + ta;
+        const float *restrict s3 = s2 + ta, *restrict s4 = s3 + ta, *restrict s5 = s4 + ta;
+        float *restrict d0 = d, *restrict d1 = d + ta, *restrict d2 = d + 2 * ta;
+        float *restrict d3 = d + 3 * ta, *restrict d4 = d + 4 * ta, *restrict d5 = d + 5 * ta;
+        for (long tj = 0; tj < ta; tj++) {
+            SK_B(s0[tj], s1[tj], s2[tj], s3[tj], s4[tj], s5[tj], d0[tj], d1[tj], d2[tj], d3[tj], d4[tj], d5[tj]);
+        }
+        // Tiles overlap by two columns: a tile's last two add to the next one's first two.
+        float *restrict o = out;
+        o[0] = d0[0]; o[1] = d1[0]; o[2] = d2[0]; o[3] = d3[0];
+        for (long tj = 1; tj < ta; tj++) {
+            o[4 * tj] = d0[tj] + d4[tj - 1];
+            o[4 * tj + 1] = d1[tj] + d5[tj - 1];
+            o[4 * tj + 2] = d2[tj];
+            o[4 * tj + 3] = d3[tj];
+        }
+        o[4 * ta] = d4[ta - 1];
+        o[4 * ta + 1] = d5[ta - 1];
+        float *restrict row = plane + (top + k) * rs;
+        if (k < 2 && top > 0) {
+            for (long j = 0; j < n; j++) row[j] += o[j];
+        } else {
+            memcpy(row, o, (size_t)n * sizeof(float));
+        }
+    }
+}
+
+static void SK(relu_forward)(float *restrict p, long n) {
+    for (long i = 0; i < n; i++) p[i] = p[i] > 0 ? p[i] : 0;
+}
+
+static void SK(relu_backward)(float *restrict g, const float *restrict y, long n) {
+    for (long i = 0; i < n; i++) g[i] = y[i] > 0 ? g[i] : 0;
+}
+
+static void SK(pool_forward)(const float *x, long xrs, long xh, long xw, float *y, long yrs, long yh, long yw,
+                             int mode) {
+    for (long i = 0; i < yh; i++) {
+        const float *restrict r0 = x + (2 * i < xh - 1 ? 2 * i : xh - 1) * xrs;
+        const float *restrict r1 = x + (2 * i + 1 < xh - 1 ? 2 * i + 1 : xh - 1) * xrs;
+        float *restrict out = y + i * yrs;
+        if (xw < 2) {  // one column: the window is clamped onto it
+            out[0] = mode == 0 ? SK_MAX(r0[0], r1[0]) : 0.25f * (r0[0] + r0[0] + r1[0] + r1[0]);
+        } else if (mode == 0) {
+            for (long j = 0; j < yw; j++) {
+                float a = SK_MAX(r0[2 * j], r0[2 * j + 1]), b = SK_MAX(r1[2 * j], r1[2 * j + 1]);
+                out[j] = SK_MAX(a, b);
+            }
+        } else {
+            for (long j = 0; j < yw; j++) out[j] = 0.25f * (r0[2 * j] + r0[2 * j + 1] + r1[2 * j] + r1[2 * j + 1]);
+        }
+    }
+}
+
+static void SK(pool_backward)(const float *dy, long yrs, long yh, long yw, const float *x, float *dx_plane, long xrs,
+                              long xh, long xw, int mode) {
+    float *dx = dx_plane + xrs + 1;
+    if (xh < 2 || xw < 2) {  // a one-pixel side: clamped windows whose cells may coincide, so add
+        memset(dx_plane, 0, (size_t)(xrs * (xh + 2)) * sizeof(float));
+        for (long i = 0; i < yh; i++) {
+            long i0 = 2 * i < xh - 1 ? 2 * i : xh - 1, i1 = 2 * i + 1 < xh - 1 ? 2 * i + 1 : xh - 1;
+            const float *a0 = x + i0 * xrs, *a1 = x + i1 * xrs, *g = dy + i * yrs;
+            float *d0 = dx + i0 * xrs, *d1 = dx + i1 * xrs;
+            for (long j = 0; j < yw; j++) {
+                long j0 = 2 * j < xw - 1 ? 2 * j : xw - 1, j1 = 2 * j + 1 < xw - 1 ? 2 * j + 1 : xw - 1;
+                if (mode == 0) {
+                    float v0 = a0[j0], v1 = a0[j1], v2 = a1[j0], v3 = a1[j1];
+                    float m = SK_MAX(SK_MAX(v0, v1), SK_MAX(v2, v3));
+                    int t0 = v0 == m, t1 = !t0 && v1 == m, t2 = !t0 && !t1 && v2 == m, t3 = !(t0 || t1 || t2);
+                    d0[j0] += t0 ? g[j] : 0; d0[j1] += t1 ? g[j] : 0;
+                    d1[j0] += t2 ? g[j] : 0; d1[j1] += t3 ? g[j] : 0;
+                } else {
+                    float q = 0.25f * g[j];
+                    d0[j0] += q; d0[j1] += q; d1[j0] += q; d1[j1] += q;
+                }
+            }
+        }
+        return;
+    }
+    // Windows do not overlap: each cell is written once, and only the cells no
+    // window covers (border, odd last row and column) are zeroed.
+    memset(dx_plane, 0, (size_t)xrs * sizeof(float));
+    for (long i = 0; i < yh; i++) {
+        const float *restrict a0 = x + 2 * i * xrs, *restrict a1 = a0 + xrs, *restrict g = dy + i * yrs;
+        float *restrict d0 = dx + 2 * i * xrs, *restrict d1 = d0 + xrs;
+        d0[-1] = 0;
+        d1[-1] = 0;
+        if (mode == 0) {
+            for (long j = 0; j < yw; j++) {
+                float v0 = a0[2 * j], v1 = a0[2 * j + 1], v2 = a1[2 * j], v3 = a1[2 * j + 1], gj = g[j];
+                float m = SK_MAX(SK_MAX(v0, v1), SK_MAX(v2, v3));
+                // The first cell equal to the maximum takes the gradient (as the Swift reference).
+                int t0 = v0 == m, t1 = !t0 & (v1 == m), t2 = !t0 & !t1 & (v2 == m), t3 = !(t0 | t1 | t2);
+                d0[2 * j] = t0 ? gj : 0;
+                d0[2 * j + 1] = t1 ? gj : 0;
+                d1[2 * j] = t2 ? gj : 0;
+                d1[2 * j + 1] = t3 ? gj : 0;
+            }
+        } else {
+            for (long j = 0; j < yw; j++) {
+                float q = 0.25f * g[j];
+                d0[2 * j] = q; d0[2 * j + 1] = q; d1[2 * j] = q; d1[2 * j + 1] = q;
+            }
+        }
+        for (long j = 2 * yw; j < xrs - 1; j++) d0[j] = d1[j] = 0;  // odd column and right border
+    }
+    memset(dx_plane + (2 * yh + 1) * xrs, 0, (size_t)((xh + 1 - 2 * yh) * xrs) * sizeof(float));
+}
+
+static const sk_kernels SK(table) = {
+    SK_NAME,
+    SK(winograd_input_row),
+    SK(winograd_output_row),
+    SK(winograd_grad_input_row),
+    SK(winograd_grad_output_row),
+    SK(relu_forward),
+    SK(relu_backward),
+    SK(pool_forward),
+    SK(pool_backward),
+};
+
+#undef SK_BT
+#undef SK_AT
+#undef SK_A
+#undef SK_B
