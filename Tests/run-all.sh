@@ -67,10 +67,10 @@ suite batch bash "$REPO/Tests/batch/run.sh"
 # A one-node Slurm cluster on localhost (installs slurmctld, slurmd, munge with apt-get if missing).
 suite scaleout bash "$REPO/Tests/scaleout/run.sh"
 suite faults bash "$REPO/Tests/faults/run.sh"
-# libFuzzer targets, 45 s each, and the C ABI suite under ASan + UBSan (ThreadSanitizer:
-# `Tests/sanitize.sh thread`, about 5 minutes, is run by hand before a release).
+# libFuzzer targets, 45 s each; the C ABI suite and the vips module's tests under ASan + UBSan,
+# and four threads sharing one model handle under ThreadSanitizer.
 suite fuzz bash "$REPO/Tests/fuzz/run.sh" 45
-suite sanitize bash "$REPO/Tests/sanitize.sh" address
+suite sanitize bash "$REPO/Tests/sanitize.sh" address thread
 
 rm -rf "$LOGS"
 echo

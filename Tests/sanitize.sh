@@ -1,18 +1,34 @@
 #!/usr/bin/env bash
-# The C ABI suite (Tests/c/test_abi.c, two threads sharing one model handle
-# included) under sanitizers, against a libstylize.so.1 built from the
-# sources with them:
+# libstylize under sanitizers, built from the sources with them (the objects
+# once per mode, Tests/fuzz/modules.sh), run by the C ABI suite and the hosts:
 #
 #   Tests/sanitize.sh [address|thread]...     -> last line "N passed, M failed"
 #
-#   address  AddressSanitizer (+ LeakSanitizer) in the library and the test;
-#            UndefinedBehaviorSanitizer in the test's C. Swift has no
-#            -sanitize=undefined: the library is built -O instead of the
-#            release build's -Ounchecked, so an integer overflow, a bad
-#            conversion or an index out of bounds is a trap and fails the run.
-#   thread   ThreadSanitizer in the library and the test.
+#   address  AddressSanitizer (+ LeakSanitizer) in the library, the C tests
+#            and the vips module; UndefinedBehaviorSanitizer in the C (the
+#            test, the module). Swift has no -sanitize=undefined: the library
+#            is built -O instead of the release build's -Ounchecked, so an
+#            integer overflow, a bad conversion or an index out of bounds is a
+#            trap and fails the run. Runs:
+#            - Tests/c/test_abi.c, the whole C ABI suite (two threads sharing
+#              one model handle included);
+#            - Plugins/vips/test.sh, every vips and pyvips check, against the
+#              module built with ASan + UBSan and this library: `vips` and
+#              `python3` preload the ASan runtime. Leaks are checked in the vips
+#              processes (libvips' and GLib's own lasting allocations are
+#              suppressed by name in Tests/sanitize-hosts.supp, none of ours);
+#              in python only memory errors: CPython leaves its objects at exit
+#              and has no frame pointers to tell its stacks from ours (the soak
+#              measures our leaks in a pyvips process).
+#   thread   ThreadSanitizer in the library and Tests/soak/soak.c run short
+#            (8 calls, layers relu1_1..relu2_2): four threads sharing one model
+#            handle, each with its own option mix, must give the bytes of the
+#            same call made alone.
+#            (The whole C ABI suite under TSan took about 5 minutes; the
+#            threads are what TSan is for.)
 # Default: both. Any sanitizer report fails the mode (halt_on_error), as does a
-# failed check of test_abi. Needs $STYLIZE_MODEL (default: the installed model).
+# failed check. Needs $STYLIZE_MODEL (default: the installed model), clang,
+# and for the vips suite libvips-dev and pyvips (in PYTHONPATH or /usr/local).
 # Build folders: $STYLIZE_SANITIZE_BUILD (default .build-sanitize).
 set -u
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
@@ -28,17 +44,84 @@ ok() { passed=$((passed + 1)); echo "ok   $*"; }
 bad() { failed=$((failed + 1)); echo "FAIL $*"; }
 SWIFT_LIBS="$(dirname "$(command -v swiftc)")/../lib/swift/linux"
 quiet() { grep -v 'ld.gold: warning' >&2; }
+REPORT='^==[0-9]+==ERROR|^WARNING: ThreadSanitizer|runtime error:|^SUMMARY: [A-Za-z]+Sanitizer'
+export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+
+# run_c NAME LOG PROGRAM ARGS...: a C test program; its "N passed, M failed" and no report.
+run_c() {
+    local name="$1" log="$2"; shift 2
+    local start=$SECONDS rc line reports
+    "$@" >"$log" 2>&1
+    rc=$?
+    line="$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)"
+    reports="$(grep -cE "$REPORT" "$log")"
+    if [ -n "$line" ] && [ "$rc" = 0 ] && [ "$reports" = 0 ] && [ "${line#*passed, }" = "0 failed" ]; then
+        ok "$name $line, no sanitizer report ($((SECONDS - start)) s)"
+    else
+        bad "$name exit $rc, ${line:-no result line}, $reports sanitizer report(s); log $log:"
+        grep -E -A 25 "$REPORT" "$log" | head -n 60
+        grep -E '^FAIL' "$log" | head -n 20
+    fi
+}
+
+# vips_suite B: Plugins/vips/test.sh against B's library and an ASan + UBSan module.
+vips_suite() {
+    local B="$1" V="$1/vips" rt start=$SECONDS
+    rt="$(clang -print-file-name=libclang_rt.asan-x86_64.so)"
+    rm -rf "$V" && mkdir -p "$V/include" "$V/modules" "$V/home" "$V/bin" "$V/reports"
+    ln -s ../lib "$V/lib"
+    cp "$REPO/Sources/Stylize/include/stylize.h" "$V/include/"
+    # As Plugins/vips/build.sh builds it, with the sanitizers.
+    # shellcheck disable=SC2046
+    if ! clang -std=gnu11 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
+            -Wall -Wextra -Wno-unused-parameter -Werror -fPIC -shared -fvisibility=hidden \
+            $(pkg-config --cflags vips) -I "$V/include" "$REPO/Plugins/vips/stylize.c" \
+            -o "$V/modules/vips-stylize.so" -L "$B/lib" -Wl,-rpath,"$B/lib" -lstylize $(pkg-config --libs vips) -lm \
+            2> >(quiet) || [ ! -f "$rt" ]; then
+        bad "address: vips module build (runtime: $rt)"; return
+    fi
+    # Only the vips and python processes get the runtime (bash, awk... would report their own leaks).
+    # VIPSHOME: this vips loads no installed module, only --plugin's.
+    local env=(VIPSHOME="$V/home" LD_PRELOAD="$rt"
+               UBSAN_OPTIONS="$UBSAN_OPTIONS:log_path=$V/reports/ubsan")
+    local leaks="detect_leaks=1:suppressions=$REPO/Tests/sanitize-hosts.supp:print_suppressions=0"
+    printf '#!/bin/sh\nexec env %s ASAN_OPTIONS="%s" /usr/bin/vips "$@"\n' \
+        "${env[*]}" "halt_on_error=1:$leaks:log_path=$V/reports/vips" >"$V/bin/vips"
+    printf '#!/bin/sh\nexec env %s ASAN_OPTIONS="%s" PYTHONMALLOC=malloc /usr/bin/python3 "$@"\n' \
+        "${env[*]}" "halt_on_error=1:detect_leaks=0:log_path=$V/reports/python" >"$V/bin/python3"
+    chmod +x "$V/bin/vips" "$V/bin/python3"
+    # pyvips where install.sh puts it for PREFIX (/usr/local: a folder python3 reads anyway).
+    local site
+    site="${PREFIX:-/usr/local}/lib/$(/usr/bin/python3 -c 'import sys; print("python%d.%d" % sys.version_info[:2])')/site-packages"
+    PATH="$V/bin:$PATH" VIPSHOME="$V/home" VIPS_MODULE_DIR="$V/modules" PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}" \
+        bash "$REPO/Plugins/vips/test.sh" "$V" >"$V/test.log" 2>&1
+    local rc=$? line reports
+    line="$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$V/test.log" | tail -n 1)"
+    reports="$(cat "$V"/reports/* 2>/dev/null | grep -cE "$REPORT")"
+    if [ -n "$line" ] && [ "$rc" = 0 ] && [ "$reports" = 0 ] && [ "${line#*passed, }" = "0 failed" ]; then
+        ok "address: vips module tests $line, no sanitizer report ($((SECONDS - start)) s)"
+    else
+        bad "address: vips module tests exit $rc, ${line:-no result line}, $reports sanitizer report(s); $V/test.log, $V/reports:"
+        cat "$V"/reports/* 2>/dev/null | grep -E -A 25 "$REPORT" | head -n 60
+        grep -E -A 3 '^FAIL' "$V/test.log" | head -n 30
+    fi
+}
 
 for mode in "${modes[@]}"; do
     case "$mode" in
-    address) cflags="-fsanitize=address,undefined -fno-sanitize-recover=all" ;;
+    address) cflags="-fsanitize=address,undefined -fno-sanitize-recover=all"; test=("$REPO/Tests/c/test_abi.c") ;;
     # The toolchain's TSan runtime intercepts libdispatch, so it needs the toolchain's dispatch and blocks.
-    thread) cflags="-fsanitize=thread -L$SWIFT_LIBS -Wl,-rpath,$SWIFT_LIBS -ldispatch -lBlocksRuntime" ;;
+    thread) cflags="-fsanitize=thread -L$SWIFT_LIBS -Wl,-rpath,$SWIFT_LIBS -ldispatch -lBlocksRuntime"
+            test=("$REPO/Tests/soak/soak.c") ;;
     *) bad "unknown mode $mode (address or thread)"; continue ;;
     esac
     B="$BUILD/$mode"
+    prog="$B/$(basename "${test[0]}" .c)"
     start=$SECONDS
     # The library as build-lib.sh lays it out (SONAME, exports), with the sanitizer.
+    # shellcheck disable=SC2086
     if bash "$REPO/Tests/fuzz/modules.sh" "$B" "$mode" \
         && mkdir -p "$B/lib" \
         && swiftc -emit-library -sanitize="$mode" "$B/Stylize.o" "$B/ModelStore.o" "$B/StyleTransfer.o" -lopenblas \
@@ -46,28 +129,20 @@ for mode in "${modes[@]}"; do
             -o "$B/lib/libstylize.so.1" 2> >(quiet) \
         && ln -sfn libstylize.so.1 "$B/lib/libstylize.so" \
         && clang -std=gnu11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer $cflags \
-            -I "$REPO/Sources/Stylize/include" "$REPO/Tests/c/test_abi.c" -L "$B/lib" -lstylize \
-            -Wl,-rpath,"$B/lib" -lpthread -lm -o "$B/test_abi" 2> >(quiet); then
-        ok "$mode: library and test_abi build ($((SECONDS - start)) s)"
+            -I "$REPO/Sources/Stylize/include" "${test[@]}" -L "$B/lib" -lstylize \
+            -Wl,-rpath,"$B/lib" -lpthread -lm -o "$prog" 2> >(quiet); then
+        ok "$mode: library and $(basename "$prog") build ($((SECONDS - start)) s)"
     else
         bad "$mode: build"; continue
     fi
-    log="$B/test_abi.log"
-    start=$SECONDS
-    ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1" \
-    UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
-    TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" \
-        "$B/test_abi" >"$log" 2>&1
-    rc=$?
-    line="$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)"
-    reports="$(grep -cE '^==[0-9]+==ERROR|^WARNING: ThreadSanitizer|runtime error:|^SUMMARY: [A-Za-z]+Sanitizer' "$log")"
-    if [ -n "$line" ] && [ "$rc" = 0 ] && [ "$reports" = 0 ] && [ "${line#*passed, }" = "0 failed" ]; then
-        ok "$mode: test_abi $line, no sanitizer report ($((SECONDS - start)) s)"
-    else
-        bad "$mode: test_abi exit $rc, ${line:-no result line}, $reports sanitizer report(s); log $log:"
-        grep -E -A 25 '^==[0-9]+==ERROR|^WARNING: ThreadSanitizer|runtime error:' "$log" | head -n 60
-        grep -E '^FAIL' "$log" | head -n 20
-    fi
+    case "$mode" in
+    address)
+        run_c "address: test_abi" "$B/test_abi.log" "$prog"
+        vips_suite "$B" ;;
+    thread)
+        # 8 calls, 4 of them the warm-up: the threads' checks, not the soak's figures.
+        STYLIZE_SOAK_SHALLOW=1 run_c "thread: soak, 4 threads sharing one model:" "$B/soak.log" "$prog" 8 4 ;;
+    esac
 done
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

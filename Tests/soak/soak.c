@@ -17,6 +17,7 @@
  *
  *   soak [CALLS] [WARMUP]    (defaults 200 and 20; the model from $STYLIZE_MODEL)
  *
+ * STYLIZE_SOAK_SHALLOW=1 limits every mix's layers to relu1_1..relu2_2 (for TSan).
  * STYLIZE_SOAK_PROBE_LEAK_KB=N makes the soak itself leak N kB (touched) after
  * each call: run.sh uses it to show that the measurement sees a leak.
  */
@@ -136,6 +137,13 @@ static void make_jobs(job jobs[THREADS]) {
     jobs[3].options.tv_weight = 0;
     jobs[3].options.style_scale = 0.75;
     jobs[3].options.init = STYLIZE_INIT_NOISE;
+    /* STYLIZE_SOAK_SHALLOW (Tests/sanitize.sh under ThreadSanitizer, where every
+     * instrumented layer costs): the same mixes on the network's first two blocks. */
+    if (getenv("STYLIZE_SOAK_SHALLOW"))
+        for (int i = 0; i < THREADS; i++) {
+            jobs[i].options.content_layers = i == 2 ? "relu2_1" : "relu2_2";
+            jobs[i].options.style_layers = i == 2 ? "relu1_1:0.5,relu2_1:2" : "relu1_1,relu2_1";
+        }
     for (int i = 0; i < THREADS; i++) {
         /* Output rows padded by 5 bytes: the padding must stay untouched. */
         jobs[i].out_stride = (size_t)SIDE * jobs[i].content.channels + 5;
