@@ -57,8 +57,10 @@ typedef struct {
     GtkObject *blend;
     GtkObject *strength;       /* 0-100, logarithmic in the weight */
     GtkObject *detail;
+    GtkObject *output_size;    /* final size, 0 = the layer's */
     GtkWidget *size_note;
     GtkObject *iterations;
+    GtkObject *time_limit;     /* seconds, 0 = none (then iterations count) */
     GtkObject *content_weight;
     GtkObject *style_scale;
     GtkObject *scales;
@@ -180,36 +182,6 @@ log_slider(GtkObject *entry, double lower, double upper)
     g_signal_connect(spin, "value-changed", G_CALLBACK(log_spin_changed), slider);
 }
 
-/* A spin button showing `zero_text` for 0 ("None", "Layer size"): GTK 2's
- * output/input signals. */
-static gboolean
-zero_output(GtkSpinButton *spin, gpointer zero_text)
-{
-    if (gtk_adjustment_get_value(gtk_spin_button_get_adjustment(spin)) != 0)
-        return FALSE;
-    gtk_entry_set_text(GTK_ENTRY(spin), zero_text);
-    return TRUE;
-}
-
-static gint
-zero_input(GtkSpinButton *spin, gdouble *value, gpointer zero_text)
-{
-    const char *text = gtk_entry_get_text(GTK_ENTRY(spin));
-    if (g_ascii_strcasecmp(text, zero_text) != 0)
-        return FALSE;
-    *value = 0;
-    return TRUE;
-}
-
-static void
-zero_named(GtkObject *entry, const char *zero_text)
-{
-    GtkWidget *spin = GIMP_SCALE_ENTRY_SPINBUTTON(entry);
-    g_signal_connect(spin, "output", G_CALLBACK(zero_output), (gpointer) zero_text);
-    g_signal_connect(spin, "input", G_CALLBACK(zero_input), (gpointer) zero_text);
-    gtk_entry_set_width_chars(GTK_ENTRY(spin), MAX((int) strlen(zero_text), 6));
-}
-
 /* A scale entry for option `gimp`: the table's label, unit and help; the
  * spin button takes lower..upper (the table's range, in the dialog's unit),
  * the slider slider_lower..slider_upper. */
@@ -329,6 +301,8 @@ read_values(Dialog *d, StylizeGimpValues *v)
     v->style_drawable = layer > 0 ? layer : -1;
     v->style_weight = current_weight(d);
     v->size = (int32_t) gtk_adjustment_get_value(GTK_ADJUSTMENT(d->detail));
+    v->output_size = (int32_t) gtk_adjustment_get_value(GTK_ADJUSTMENT(d->output_size));
+    v->time_limit = gtk_adjustment_get_value(GTK_ADJUSTMENT(d->time_limit));
     v->iterations = (int32_t) gtk_adjustment_get_value(GTK_ADJUSTMENT(d->iterations));
     v->content_weight = gtk_adjustment_get_value(GTK_ADJUSTMENT(d->content_weight));
     v->style_scale = gtk_adjustment_get_value(GTK_ADJUSTMENT(d->style_scale));
@@ -437,24 +411,41 @@ format_bytes(double b)
     return g_strdup_printf("%.0f MiB", b / 1048576.0);
 }
 
-/* What the run paints and what the layer gets back, in plain words. */
+/* W x H scaled so its longest side is `side`. */
+static void
+scaled(int w, int h, int side, int *sw, int *sh)
+{
+    double s = (double) side / MAX(w, h);
+    *sw = MAX(1, (int) round(w * s));
+    *sh = MAX(1, (int) round(h * s));
+}
+
+/* What the run paints and what the layer gets back, in plain words: the
+ * picture is composed at the detail size (brush strokes, large shapes), then
+ * painted in finer detail up to the final size (0 = the layer's), and the
+ * layer always keeps its own size. */
 static void
 update_size_note(Dialog *d, const StylizeGimpValues *v)
 {
     int w = d->box_width, h = d->box_height, longest = MAX(w, h);
-    gchar *text;
-    if (v->size == 0 || v->size == longest)
-        text = g_strdup_printf("Painted at the layer's full size, %d × %d px: the finest detail, and the slowest.", w, h);
-    else {
-        double s = (double) v->size / longest;
-        int pw = MAX(1, (int) round(w * s)), ph = MAX(1, (int) round(h * s));
-        text = g_strdup_printf("Painted at %d × %d px, then %s to the layer's %d × %d px (the layer keeps its size). "
-                               "Brush strokes and detail are those of a %d px picture: raise this for finer detail, "
-                               "or 0 to paint at full size.",
-                               pw, ph, s < 1 ? "enlarged" : "reduced", w, h, v->size);
-    }
-    gtk_label_set_text(GTK_LABEL(d->size_note), text);
-    g_free(text);
+    int final = v->output_size > 0 ? v->output_size : longest;
+    int compose = v->size > 0 ? MIN(v->size, final) : final;
+    int cw, ch, fw, fh;
+    scaled(w, h, compose, &cw, &ch);
+    scaled(w, h, final, &fw, &fh);
+    GString *text = g_string_new("");
+    g_string_append_printf(text, "Brush strokes are laid out at %d × %d px", cw, ch);
+    if (final > compose)
+        g_string_append_printf(text, ", then painted in finer detail up to %d × %d px", fw, fh);
+    if (final == longest)
+        g_string_append_printf(text, ": the layer's own size, which it keeps.");
+    else
+        g_string_append_printf(text, ", then %s to the layer's %d × %d px (the layer keeps its size).",
+                               final < longest ? "enlarged" : "reduced", w, h);
+    if (final < longest)
+        g_string_append(text, " Set Final size to Layer size for full detail.");
+    gtk_label_set_text(GTK_LABEL(d->size_note), text->str);
+    g_string_free(text, TRUE);
 }
 
 /* A style's size for the plan, without decoding it. */
@@ -499,11 +490,19 @@ update_estimate(Dialog *d)
         stylize_gimp_options(&v, &options);
         double blend[2] = { v.style_blend, 1 - v.style_blend };
         options.style_blend = count == 2 ? blend : NULL;
+        /* With a time limit the library plans iterations from a speed it
+         * measures first: the estimate plans the iterations given instead
+         * (same levels, same memory) and the limit caps the time. */
+        options.time_limit = 0;
         stylize_estimate_info e = { .struct_size = sizeof e };
         if (stylize_estimate(model, &content, styles, count, &options, &e) == STYLIZE_OK) {
             double rate = stylize_preview_rate(d->worker);
             gboolean measured = rate > 0;
-            gchar *t = format_seconds(e.pixel_iterations * (measured ? rate : BENCH_SECONDS_PER_PIXEL_ITERATION));
+            double seconds = e.pixel_iterations * (measured ? rate : BENCH_SECONDS_PER_PIXEL_ITERATION);
+            gboolean limited = v.time_limit > 0 && v.time_limit < seconds;
+            gchar *t = format_seconds(limited ? v.time_limit : seconds);
+            if (limited)
+                measured = TRUE;  /* the limit, not a guess */
             gchar *m = format_bytes((double) e.peak_bytes);
             text = g_strdup_printf("The filter will take about %s%s and %s of memory%s.", t,
                                    measured ? "" : " (rough until the preview has run)", m,
@@ -511,8 +510,8 @@ update_estimate(Dialog *d)
             tip = g_strdup_printf("%d level%s, the finest %d × %d px; %.3g pixel-iterations at %.2f µs each "
                                   "(%s). Memory is the library's plan for these sizes.",
                                   e.levels, e.levels == 1 ? "" : "s", e.width, e.height, e.pixel_iterations,
-                                  (measured ? rate : BENCH_SECONDS_PER_PIXEL_ITERATION) * 1e6,
-                                  measured ? "measured by the last preview on this computer"
+                                  (rate > 0 ? rate : BENCH_SECONDS_PER_PIXEL_ITERATION) * 1e6,
+                                  rate > 0 ? "measured by the last preview on this computer"
                                            : "stylize bench on 2 cores; the preview measures this computer");
             g_free(t);
             g_free(m);
@@ -677,6 +676,8 @@ settings_changed(Dialog *d)
     gtk_widget_set_sensitive(d->layer_combo, !file && d->layers_offered > 0);
     gtk_widget_set_sensitive(d->file2_chooser, use_mix(d));
     gimp_scale_entry_set_sensitive(d->blend, use_mix(d));
+    /* A time limit plans the iterations itself. */
+    gimp_scale_entry_set_sensitive(d->iterations, gtk_adjustment_get_value(GTK_ADJUSTMENT(d->time_limit)) == 0);
     gtk_dialog_set_response_sensitive(GTK_DIALOG(d->dialog), GTK_RESPONSE_OK, style_chosen(d));
     update_estimate(d);
     schedule_preview(d);
@@ -717,6 +718,8 @@ show_values(Dialog *d, const StylizeGimpValues *v)
     gtk_adjustment_set_value(GTK_ADJUSTMENT(d->memory), v->max_memory_mb);
     gtk_adjustment_set_value(GTK_ADJUSTMENT(d->strength), weight_strength(v->style_weight));
     gtk_adjustment_set_value(GTK_ADJUSTMENT(d->detail), v->size);
+    gtk_adjustment_set_value(GTK_ADJUSTMENT(d->output_size), v->output_size);
+    gtk_adjustment_set_value(GTK_ADJUSTMENT(d->time_limit), v->time_limit);
     gtk_adjustment_set_value(GTK_ADJUSTMENT(d->iterations), v->iterations);
     gtk_adjustment_set_value(GTK_ADJUSTMENT(d->content_weight), v->content_weight);
     gtk_adjustment_set_value(GTK_ADJUSTMENT(d->style_scale), v->style_scale);
@@ -907,16 +910,21 @@ stylize_gimp_dialog(StylizeGimpValues *values, int32_t image_id, int32_t drawabl
     g_free(colors_label);
 
     /* Size and quality: detail size with what it means, iterations. */
-    table = settings_table(vbox, "Size and Quality", 3);
+    table = settings_table(vbox, "Size and Quality", 5);
     o = table_option("size");
     d.detail = option_entry(GTK_TABLE(table), 0, "size", NULL, values->size,
                             o->minimum, o->maximum, 0, 2048, 32, 128, 0, FALSE);
-    zero_named(d.detail, "Full size");
+    o = table_option("output-size");
+    d.output_size = option_entry(GTK_TABLE(table), 1, "output-size", NULL, values->output_size,
+                                 o->minimum, o->maximum, 0, 8192, 64, 512, 0, FALSE);
     d.size_note = note_label();
-    gtk_table_attach(GTK_TABLE(table), d.size_note, 0, 3, 1, 2, GTK_FILL, GTK_FILL, 0, 0);
+    gtk_table_attach(GTK_TABLE(table), d.size_note, 0, 3, 2, 3, GTK_FILL, GTK_FILL, 0, 0);
     o = table_option("iterations");
-    d.iterations = option_entry(GTK_TABLE(table), 2, "iterations", NULL, values->iterations,
+    d.iterations = option_entry(GTK_TABLE(table), 3, "iterations", NULL, values->iterations,
                                 o->minimum, o->maximum, 1, 1000, 1, 10, 0, FALSE);
+    o = table_option("time-limit");
+    d.time_limit = option_entry(GTK_TABLE(table), 4, "time-limit", NULL, values->time_limit,
+                                o->minimum, o->maximum, 0, 3600, 10, 60, 0, FALSE);
 
     /* Advanced: what a GIMP user rarely needs, folded away. */
     GtkWidget *expander = gtk_expander_new_with_mnemonic("_Advanced");
@@ -937,7 +945,6 @@ stylize_gimp_dialog(StylizeGimpValues *values, int32_t image_id, int32_t drawabl
     o = table_option("max-memory");
     d.memory = option_entry(GTK_TABLE(table), 2, "max-memory", "MiB", values->max_memory_mb,
                             0, o->maximum / 1048576.0, 0, 16384, 64, 512, 0, FALSE);
-    zero_named(d.memory, "None");
 
     /* The estimate of the real run, under the preview's own cost, updated with every change. */
     d.estimate = note_label();
@@ -945,7 +952,8 @@ stylize_gimp_dialog(StylizeGimpValues *values, int32_t image_id, int32_t drawabl
     gimp_label_set_attributes(GTK_LABEL(d.estimate), PANGO_ATTR_WEIGHT, PANGO_WEIGHT_BOLD, -1);
     gtk_box_pack_start(GTK_BOX(left), d.estimate, FALSE, FALSE, 6);
 
-    GtkObject *entries[] = { d.blend, d.detail, d.iterations, d.content_weight, d.style_scale, d.scales, d.memory };
+    GtkObject *entries[] = { d.blend, d.detail, d.output_size, d.iterations, d.time_limit, d.content_weight,
+                             d.style_scale, d.scales, d.memory };
     const int n_entries = (int) G_N_ELEMENTS(entries);
 
     d.worker = stylize_preview_new(preview_done, &d);

@@ -42,6 +42,8 @@ func valuesDefault(_ values: UnsafeMutablePointer<StylizeGimpValues>?) {
     values.pointee.style_blend = 0.5
     // No default budget in the table: 0 = none.
     values.pointee.max_memory_mb = Int32(option("max-memory").default_value / mebibyte)
+    values.pointee.output_size = Int32(option("output-size").default_value)
+    values.pointee.time_limit = option("time-limit").default_value
 }
 
 // MARK: - PDB parameters
@@ -58,7 +60,12 @@ func tableDescription(_ gimp: String) -> String {
     return text
 }
 
-/// The 16 positional parameters, in the order Script-Fu callers use.
+/// The first 16 parameters are plug-in-stylize's, in the order Script-Fu
+/// callers use; plug-in-stylize2 takes all 18 (Script-Fu checks the count,
+/// so the two later ones could not be appended to plug-in-stylize).
+let firstParameterCount = 16
+
+/// The 18 positional parameters.
 /// Descriptions come from the option table; the few GIMP-only parameters
 /// (images, the share of two styles, the budget in MiB) say how they map to it.
 func parameterDefinitions() -> [(GimpPDBArgType, String, String)] {
@@ -83,6 +90,8 @@ func parameterDefinitions() -> [(GimpPDBArgType, String, String)] {
             + "(each weight \(Int(blend.minimum)) to \(Int(blend.maximum)), so w is 0 to 1; default 0.5, equal weights)"),
         (GIMP_PDB_INT32, "max-memory", "\(memory.labelText) in MiB: \(memory.helpText.prefix { $0 != "(" })"
             + "(\(memoryRange); 0 = no budget, the default)"),
+        (GIMP_PDB_INT32, "output-size", tableDescription("output-size")),
+        (GIMP_PDB_FLOAT, "time-limit", tableDescription("time-limit")),
     ]
 }
 
@@ -104,6 +113,8 @@ func libraryOptions(_ values: StylizeGimpValues) -> stylize_options {
     // Negative MiB cannot be written as bytes: they pass as the largest
     // value, which the validator refuses like any other out-of-range budget.
     options.max_memory = values.max_memory_mb < 0 ? UInt64.max : UInt64(values.max_memory_mb) << 20
+    options.output_size = values.output_size
+    options.time_limit = values.time_limit
     return options
 }
 

@@ -8,6 +8,9 @@ import CStylizeGimp
 import Glibc
 
 let procName = STYLIZE_GIMP_PROC
+/// The same filter with the two later parameters (output-size, time-limit):
+/// Script-Fu checks the argument count, so plug-in-stylize keeps its 16.
+let procNameFull = STYLIZE_GIMP_PROC_FULL
 
 // MARK: - Settings
 
@@ -298,10 +301,15 @@ Stylizes the active layer after a style image with the neural algorithm of \
 Gatys, Ecker and Bethge: starting from the layer, L-BFGS optimises an image \
 whose VGG features match the layer (content loss) and whose Gram matrices \
 match the style image (style loss). With a selection only its bounding box is \
-processed and the result is blended by the selection mask. Runs at `size` px \
-(longest side) and scales the result to the layer. Needs the installed \
+processed and the result is blended by the selection mask. Composes at `size` px \
+(longest side: the brush strokes), paints detail up to `output-size` (0 = the layer's \
+size) and gives the layer back at its own size. Needs the installed \
 libstylize and its VGG model ($STYLIZE_MODEL or <prefix>/share/stylize/vgg16.safetensors). \
 Script-Fu: (plug-in-stylize RUN-NONINTERACTIVE image drawable "style.jpg" 300 512 1e-4 0 1.0 0 -1 1.0 3 "" 0.5 0)
+"""
+let helpFull = """
+ plug-in-stylize2 takes two more parameters, output-size and time-limit: \
+(plug-in-stylize2 RUN-NONINTERACTIVE image drawable "style.jpg" 300 512 1e-4 0 1.0 0 -1 1.0 3 "" 0.5 0 0 90)
 """
 
 /// C strings GIMP keeps for the life of the process.
@@ -311,8 +319,11 @@ func query() {
     let defs = parameterDefinitions().map { GimpParamDef(type: $0.0, name: cString($0.1), description: cString($0.2)) }
     gimp_install_procedure(procName, blurb, help, "Stylize authors", "Stylize authors", "2025",
                            "Neural Style _Transfer...", "RGB*, GRAY*", GIMP_PLUGIN,
-                           gint(defs.count), 0, defs, nil)
+                           gint(firstParameterCount), 0, defs, nil)
     _ = gimp_plugin_menu_register(procName, "<Image>/Filters/Artistic")
+    gimp_install_procedure(procNameFull, blurb + ", with a final size and a time limit", help + helpFull,
+                           "Stylize authors", "Stylize authors", "2026", nil, "RGB*, GRAY*", GIMP_PLUGIN,
+                           gint(defs.count), 0, defs, nil)
 }
 
 /// Return values must outlive run(): GIMP reads them after it returns.
@@ -358,6 +369,8 @@ func run(_ name: UnsafePointer<gchar>?, _ nparams: gint, _ params: UnsafePointer
             if nparams > 13 { values.style2File = params[13].data.d_string.map { String(cString: $0) } ?? "" }
             if nparams > 14 { values.style_blend = params[14].data.d_float }
             if nparams > 15 { values.max_memory_mb = params[15].data.d_int32 }
+            if nparams > 16 { values.output_size = params[16].data.d_int32 }
+            if nparams > 17 { values.time_limit = params[17].data.d_float }
         }
         // (gimp_set_data/gimp_get_data are macros for these.)
         _ = gimp_procedural_db_set_data(procName, &values, guint32(MemoryLayout<StylizeGimpValues>.size))

@@ -274,6 +274,8 @@ stylize_preview_start(StylizePreview *p, const guchar *source, int width, int he
     job->options.iterations = MIN(values->iterations, STYLIZE_GIMP_PREVIEW_ITERATIONS);
     job->options.scales = 1;          /* one level: the preview is small */
     job->options.max_memory = 0;
+    job->options.output_size = 0;     /* up to the preview's own resolution */
+    job->options.time_limit = 0;      /* its own small iteration count instead */
     job->options.mask = NULL;
     job->style_count = style_count;
     job->blend[0] = values->style_blend;

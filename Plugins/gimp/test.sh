@@ -98,6 +98,8 @@ save() { echo "(gimp-file-save RUN-NONINTERACTIVE img drw \"$WORK/$1\" \"$1\")";
 # --- headless: several cases in one GIMP session (start-up takes seconds) ---
 gimp_batch headless \
     "(let* ((info (gimp-procedural-db-proc-info \"plug-in-stylize\"))) (gimp-message (string-append \"PROC-BLURB \" (car info) \" NPARAMS \" (number->string (nth 6 info)))))" \
+    "(do ((i 16 (+ i 1))) ((= i 18)) (let* ((a (gimp-procedural-db-proc-arg \"plug-in-stylize2\" i))) (gimp-message (string-append \"PDB-ARG \" (number->string i) \" \" (cadr a) \" \" (caddr a)))))" \
+    "(let* ($load) (plug-in-stylize2 RUN-NONINTERACTIVE img drw \"$STYLE\" 5 32 1e-4 0 1.0 0 -1 1.0 1 \"\" 0.5 0 64 0) $(save out_full.png))" \
     "(do ((i 0 (+ i 1))) ((= i 16)) (let* ((a (gimp-procedural-db-proc-arg \"plug-in-stylize\" i))) (gimp-message (string-append \"PDB-ARG \" (number->string i) \" \" (cadr a) \" \" (caddr a)))))" \
     "(let* ($load) $P $(save out_rgb.png))" \
     "(let* ($load) (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 16 16 24 24) $P $(save out_sel.png))" \
@@ -120,12 +122,12 @@ else fail "procedure registered" "no PDB entry; see $H.err"; fi
 
 # The 16 positional parameters keep their order (Script-Fu callers), and the
 # descriptions of those the table has carry its label, help, range and default.
-order="$(grep -ho 'PDB-ARG [0-9]* [a-z0-9-]*' "$H.out" "$H.err" | awk '{ printf "%s ", $3 }')"
+order="$(grep -ho 'PDB-ARG [0-9]* [a-z0-9-]*' "$H.out" "$H.err" | awk '$2 < 16 { printf "%s ", $3 }')"
 expected="run-mode image drawable style-file iterations size style-weight preserve-colors content-weight seed style-drawable style-scale scales style2-file style-blend max-memory "
 [ "$order" = "$expected" ] && pass "16 PDB parameters in their order" || fail "PDB parameter order" "got '$order'"
 pdb_desc() { grep -h "PDB-ARG [0-9]* $1 " "$H.out" "$H.err" | head -1 | sed "s/.*PDB-ARG [0-9]* $1 //"; }
 missing=""
-for name in iterations size style-weight preserve-colors content-weight seed style-scale scales; do
+for name in iterations size style-weight preserve-colors content-weight seed style-scale scales output-size time-limit; do
     want="$(awk -F'\t' -v n="$name" '$1 == n { print $2 ": " $3 }' "$WORK/table.tsv")"
     desc="$(pdb_desc "$name")"
     [ -n "$want" ] && [ "${desc#"$want"}" != "$desc" ] || missing="$missing $name"
@@ -226,6 +228,11 @@ if [ -s "$WORK/out_sky16.png" ]; then
         pass "16-bit gradient keeps $out_r red and $out_b blue levels (input $in_r; 8-bit has at most 256), $sky_n pixels changed"
     else fail "16-bit gradient" "depth $depth, levels red in $in_r out $out_r, blue out $out_b, $sky_n pixels changed"; fi
 else fail "16-bit gradient" "no out_sky16.png written (see $H.err)"; fi
+# plug-in-stylize2: the 16 parameters and output-size, time-limit (composed at 32 px, painted up to 64).
+order2="$(grep -ho 'PDB-ARG 1[67] [a-z0-9-]*' "$H.out" "$H.err" | awk '{ printf "%s ", $3 }')"
+if [ "$order2" = "output-size time-limit " ]; then pass "plug-in-stylize2 adds output-size and time-limit"
+else fail "plug-in-stylize2 parameters" "got '$order2'"; fi
+check_differs "plug-in-stylize2 at detail 32, final size 64" out_full.png "$CONTENT"
 check_differs "RUN-WITH-LAST-VALS reuses the last settings" out_last.png "$CONTENT"
 check_differs "a lower layer of a two-layer image" out_lower.png "$CONTENT"
 

@@ -11,6 +11,7 @@
 #include <stylize.h>
 
 #define STYLIZE_GIMP_PROC "plug-in-stylize"
+#define STYLIZE_GIMP_PROC_FULL "plug-in-stylize2" /* plus output-size and time-limit */
 #define STYLIZE_GIMP_PATH_MAX 4096
 
 /* The procedure's settings, kept between runs with gimp_set_data (so plain
@@ -29,6 +30,8 @@ typedef struct StylizeGimpValues {
     char    style2_file[STYLIZE_GIMP_PATH_MAX]; /* a second style mixed in; "" = none */
     double  style_blend;     /* weight of the first style against the second, 0..1 */
     int32_t max_memory_mb;   /* working-memory budget in MiB (bigger runs go in tiles); 0 = none */
+    int32_t output_size;     /* "final size": longest side detail is painted up to; 0 = the layer's */
+    double  time_limit;      /* seconds the run may take (iterations planned for it); 0 = none */
 } StylizeGimpValues;
 
 /* Defaults of the engine (stylize_options_init), filled by the plug-in. */
