@@ -120,12 +120,21 @@ public final class StyleTransfer: @unchecked Sendable {
                 if k == 0 { try report(objective.evaluate(x).0, evaluationsNow: objective.evaluations) }
                 var optimizer: any Optimizer = options.optimizer == .lbfgs
                     ? LBFGS(history: options.lbfgsHistory) : Adam(learningRate: options.learningRate)
-                for _ in 0..<steps {
-                    // A timed run begins no step that would end past its deadline.
-                    if let b = budget, iteration > levelStart.iteration,
-                       Date().addingTimeInterval(b.stepSeconds(level: k)) > deadline { break }
+                var done = 0
+                while done < steps {
+                    // A timed run begins no step that would end past its deadline, and its last
+                    // level counts again from the steps it has timed: it runs until the limit.
+                    if budget != nil && done > 0 {
+                        let stepSeconds = Date().timeIntervalSince(levelStart.date) / Double(done)
+                        if k == plan.levels.count - 1 {
+                            steps = done + max(0, Int(deadline.timeIntervalSinceNow / stepSeconds))
+                            total = iteration + steps - done
+                        }
+                        if Date().addingTimeInterval(stepSeconds) > deadline { break }
+                    }
                     _ = optimizer.step(&x, f)  // Adam reports the loss where its step began
                     iteration += 1
+                    done += 1
                     try report(last, evaluationsNow: evaluations + objective.evaluations)
                 }
                 evaluations += objective.evaluations

@@ -6,7 +6,7 @@
 # Prints a markdown table; keeps the pictures in $OUT for crops.
 #
 #   Tests/bench/photo_resolution.sh PHOTO:STYLE [PHOTO:STYLE...]
-#   LIMITS="1m 3m" DEFAULT=0 OUT=/tmp/photos Tests/bench/photo_resolution.sh ...
+#   LIMITS="1m 3m" DEFAULT=0 BEFORE=0 OUT=/tmp/photos Tests/bench/photo_resolution.sh ...
 # Not part of the test suite: it takes about half an hour per pair.
 set -euo pipefail
 OUT=${OUT:-/tmp/stylize-photos}
@@ -27,20 +27,22 @@ for pair in "$@"; do
     photo=${pair%%:*}; style=${pair#*:}
     name=$(basename "${photo%.*}")_$(basename "${style%.*}")
     w=$(vipsheader -f width "$photo"); h=$(vipsheader -f height "$photo")
-    timed() {  # out args... -> seconds
+    timed() {  # out args... -> seconds (the run's plan and progress in out.log)
         local start=$SECONDS
-        "$STYLIZE" "$photo" "$style" -o "$1" --quiet "${@:2}"
+        "$STYLIZE" "$photo" "$style" -o "$1" --print-every 5 "${@:2}" 2>"$1.log"
         echo $((SECONDS - start))
     }
-    t=$(timed "$OUT/$name-512.png" --output-size 512)
-    vips resize "$OUT/$name-512.png" "$OUT/$name-resampled.png" "$(python3 -c "print($w / max($w, $h) * max($w, $h) / 512)")" 2>/dev/null
-    row "optimise at 512, resample (before)" "$t" "$OUT/$name-resampled.png" "$photo" "$style"
-    if [ "${DEFAULT:-1}" = 1 ]; then
-        t=$(timed "$OUT/$name-default.png")
-        row "default (native)" "$t" "$OUT/$name-default.png" "$photo" "$style"
+    if [ "${BEFORE:-1}" = 1 ]; then
+        t=$(timed "$OUT/$name-512.png" --output-size 512)
+        vips resize "$OUT/$name-512.png" "$OUT/$name-resampled.png" "$(python3 -c "print(max($w, $h) / 512)")" 2>/dev/null
+        row "optimise at 512, resample (before)" "$t" "$OUT/$name-resampled.png" "$photo" "$style"
     fi
     for limit in $LIMITS; do
         t=$(timed "$OUT/$name-$limit.png" --time-limit "$limit")
         row "--time-limit $limit" "$t" "$OUT/$name-$limit.png" "$photo" "$style"
     done
+    if [ "${DEFAULT:-1}" = 1 ]; then
+        t=$(timed "$OUT/$name-default.png")
+        row "default (native)" "$t" "$OUT/$name-default.png" "$photo" "$style"
+    fi
 done

@@ -59,9 +59,6 @@ grep -qE "^OpenBLAS: .*, core [A-Za-z0-9]+ \((its own choice|set by OPENBLAS_)" 
 # and the instruction set its own C kernels run with (the CPU's widest unless --kernels says otherwise).
 grep -qE "^Engine kernels: (avx512f|avx2|default) \(the CPU's widest;" "$T/bench" \
     && ok "bench names the engine's kernels ($(grep -o '^Engine kernels: [a-z0-9]*' "$T/bench"))" || bad "bench engine kernels line ($(grep Engine "$T/bench"))"
-# and the instruction set its own C kernels run with (the CPU's widest unless --kernels says otherwise).
-grep -qE "^Engine kernels: (avx512f|avx2|default) \(the CPU's widest;" "$T/bench" \
-    && ok "bench names the engine's kernels ($(grep -o '^Engine kernels: [a-z0-9]*' "$T/bench"))" || bad "bench engine kernels line ($(grep Engine "$T/bench"))"
 
 # --- bad input ---
 echo "not an image" > "$T/text.png"
