@@ -66,10 +66,11 @@ public final class StyleTransfer: @unchecked Sendable {
         }
         var styleTargets: (sizes: [Int], crop: Int?, targets: [[Float]])?
         for (k, level) in plan.levels.enumerated() {
-            // Behind its plan, a timed run leaves out a level that has no time for a step beside
-            // its set-up (targets, content features: about one more evaluation); the result is
-            // then resampled from the last level it finished.
-            if let b = budget, k > 0, deadline.timeIntervalSinceNow < 2 * b.stepSeconds(level: k) { break }
+            // Behind its plan, a timed run leaves out a level that has no time for its least steps
+            // beside its set-up (targets, content features: about one more evaluation); the result
+            // is then resampled from the last level it finished.
+            if let b = budget, k > 0, deadline.timeIntervalSinceNow
+                < Double(TimeBudget.leastSteps(level) + 1) * b.stepSeconds(level: k) { break }
             let levelContent = seenContent?.resized(width: level.width, height: level.height)
             if k == 0 {
                 x = initialPixels(initialization, width: level.width, height: level.height, content: levelContent,

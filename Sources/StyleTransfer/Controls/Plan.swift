@@ -257,14 +257,17 @@ extension StyleTransfer {
     /// Steps at a refinement level of longest side `side`: the composition's top
     /// level's count scaled by (compose / side)², so each refinement level costs
     /// about what the top composition level did (a step's cost grows with the
-    /// pixels), and at least `minimumRefinementSteps`: the level starts from the
-    /// upsampled picture with the content's finer detail added back
-    /// (`StyleTransfer.refine`), so a few L-BFGS steps paint its strokes.
+    /// pixels), and at least `minimumRefinementSteps`.
     static func refinementIterations(top: Int, compose: Int, side: Int) -> Int {
         let ratio = Double(compose) / Double(side)
         return max(minimumRefinementSteps, Int((Double(top) * ratio * ratio).rounded()))
     }
-    static let minimumRefinementSteps = 5
+    /// A refinement level starts above the loss the level before ended at: its
+    /// style targets are finer and the content's detail is back (`StyleTransfer.refine`).
+    /// Measured (path photo at 320 px after 160 px, Starry Night): 4.6e5 at its start,
+    /// 7.3e4 after 5 steps, 4.6e4 after 10, 3.6e4 after 20, against 3.9e4 at the end
+    /// of the level before. Fewer steps leave the result worse than not refining.
+    static let minimumRefinementSteps = 20
 
     private func tooLittle(_ budget: Int, _ needed: Int) -> OptionError {
         OptionError(.maxMemory, "\(formatBytes(budget)) is too small for this run: it needs at least \(formatBytes(needed)) even with 64 px tiles")

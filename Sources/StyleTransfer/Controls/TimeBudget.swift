@@ -30,8 +30,9 @@ public struct Speed: Sendable {
 /// seconds left and gets an equal share of them over the levels left,
 /// n_k = ⌊R / (levels left) / s_k⌋, at most the level's own count for coarse
 /// levels (more steps there barely lower the loss: the time goes to finer
-/// levels instead) and at least 1; the last level takes all that is left. When
-/// the limit cannot give every level `leastSteps`, the finest levels are left
+/// levels instead), at least 1 (a refinement level: `leastSteps`); the last
+/// level takes all that is left. When
+/// the limit cannot give every level its `leastSteps`, the finest levels are left
 /// out and the result is resampled from the largest that fits. Levels are replanned as they start, with the speed they measured, so the run ends
 /// close to the limit; a step is not begun when it would end past it.
 public struct TimeBudget: Sendable {
@@ -43,8 +44,12 @@ public struct TimeBudget: Sendable {
     public var reserve: Double { min(5, 0.03 * limit) }
 
     let levels: [TransferPlan.Level]
-    /// The fewest steps worth a level: fewer, and it barely changes the picture.
-    static let leastSteps = 5
+    /// The fewest steps worth a level: 5 for a composition level (fewer barely change
+    /// the picture), `minimumRefinementSteps` for a refinement level (fewer leave it
+    /// worse than the level before, resampled).
+    static func leastSteps(_ level: TransferPlan.Level) -> Int {
+        level.refines ? StyleTransfer.minimumRefinementSteps : 5
+    }
     /// The most steps a level takes (its planned count; nil for the last level).
     let caps: [Int?]
 
@@ -55,7 +60,7 @@ public struct TimeBudget: Sendable {
         // Too little time for every level's least useful work: the finest levels go first
         // (the result is then resampled from the largest level that fits).
         func least(_ l: TransferPlan.Level) -> Double {
-            Double(min(l.iterations, TimeBudget.leastSteps)) * TimeBudget.stepSeconds(l, speed: speed, evaluations: 1)
+            Double(min(l.iterations, TimeBudget.leastSteps(l))) * TimeBudget.stepSeconds(l, speed: speed, evaluations: 1)
         }
         while levels.count > 1 && levels.map(least).reduce(0, +) > limit - min(5, 0.03 * limit) {
             levels.removeLast()
@@ -94,7 +99,7 @@ public struct TimeBudget: Sendable {
     func steps(level k: Int, remaining: Double) -> Int {
         let share = k == levels.count - 1 ? remaining : remaining / Double(levels.count - k)
         let n = Int(share / stepSeconds(level: k))
-        return max(1, caps[k].map { min($0, n) } ?? n)
+        return max(levels[k].refines ? Self.leastSteps(levels[k]) : 1, caps[k].map { min($0, n) } ?? n)
     }
 
     /// Seconds one step of level `k` is expected to take.
