@@ -10,7 +10,7 @@
 #   /usr/lib/x86_64-linux-gnu/gimp/3.0/plug-ins/stylize/stylize          (system)
 # (the executable's name must be its folder's), with help/index.html beside it. C: plugin.c (the GimpPlugIn),
 # args.c (arguments from the option table), run.c (GEGL pixels, the engine
-# call), dialog.c (GimpProcedureDialog), and the GIMP 2.10 plug-in's libvips
+# call), dialog.c (GimpProcedureDialog), preview.c (its preview worker), and the GIMP 2.10 plug-in's libvips
 # style reader (../gimp/style.c). Links the installed engine (-lstylize,
 # rpath to its libdir), never a copy of it. Needs libgimp-3.0-dev, libvips-dev.
 set -euo pipefail
@@ -44,7 +44,7 @@ trap 'rm -f "$TMP"' EXIT
 # -l:libstylize.so.1 links the SONAME file itself (a prefix may carry no dev symlink).
 "$CC" -std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter -Wno-ignored-qualifiers -I"$HERE" -I"$HERE/../gimp/include" -I"$PREFIX/include" \
     "${HAS[@]}" $(pkg-config --cflags gimpui-3.0 vips) \
-    "$HERE/plugin.c" "$HERE/args.c" "$HERE/run.c" "$HERE/dialog.c" "$HERE/../gimp/style.c" \
+    "$HERE/plugin.c" "$HERE/args.c" "$HERE/run.c" "$HERE/dialog.c" "$HERE/preview.c" "$HERE/../gimp/style.c" \
     -L"$LIBDIR" -l:libstylize.so.1 -Wl,-rpath,"$LIBDIR" $(pkg-config --libs gimpui-3.0 vips) -lm \
     -o "$TMP"
 chmod 755 "$TMP"

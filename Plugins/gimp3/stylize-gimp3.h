@@ -39,4 +39,36 @@ gboolean stylize_gimp3_run(GimpImage *image, GimpDrawable *drawable, GimpProcedu
 gboolean stylize_gimp3_dialog(GimpProcedure *procedure, GimpProcedureConfig *config,
                               GimpImage *image, GimpDrawable *drawable);
 
+/* preview.c: the dialog's preview worker (one thread, owns the model, which
+ * it opens at once for the estimate). A job: RGB u8 content, its options
+ * (already the preview's: small size, few iterations), style 0 as RGB u8
+ * pixels (a layer) or a path, style 1 a path. */
+#define STYLIZE_GIMP3_PREVIEW_ITERATIONS 20
+typedef struct StylizeGimp3Preview StylizeGimp3Preview;
+typedef struct {
+    guchar *content;            /* g_malloc'd; the worker frees it */
+    int width, height;
+    stylize_options options;
+    int style_count;
+    gchar *style_path[2];       /* g_malloc'd */
+    guchar *style_pixels;       /* g_malloc'd, or NULL: read style_path[0] */
+    int style_width, style_height;
+    double blend[2];
+} StylizeGimp3PreviewJob;
+/* On the main loop: a job's result (pixels RGB u8, NULL unless status is OK),
+ * or model_only when the model is open (or failed). */
+typedef void (*StylizeGimp3PreviewDone)(gboolean model_only, stylize_status status, const char *error,
+                                        const guchar *pixels, int width, int height, double seconds,
+                                        int size, int iterations, gpointer user);
+StylizeGimp3Preview *stylize_gimp3_preview_new(StylizeGimp3PreviewDone done, gpointer user);
+void stylize_gimp3_preview_free(StylizeGimp3Preview *p);
+/* Cancels the running job, then queues this one (takes its buffers). */
+void stylize_gimp3_preview_start(StylizeGimp3Preview *p, StylizeGimp3PreviewJob *job);
+void stylize_gimp3_preview_cancel(StylizeGimp3Preview *p);
+/* The open model or NULL (*error: why it failed, or NULL while loading). */
+const stylize_model *stylize_gimp3_preview_model(StylizeGimp3Preview *p, const char **error);
+void stylize_gimp3_preview_progress(StylizeGimp3Preview *p, int *iteration, int *total);
+/* Seconds per pixel-iteration measured by the last finished preview, 0 = none. */
+double stylize_gimp3_preview_rate(StylizeGimp3Preview *p);
+
 #endif

@@ -90,8 +90,10 @@ for i in $(seq 1 20); do [ -s "$WORK/display" ] && break; sleep 0.5; done
 export DISPLAY=":$(cat "$WORK/display")"
 window() { xwininfo -root -tree 2>/dev/null | awk '/"Neural Style Transfer"/ {print $1; exit}'; }
 dialog() { # LOG EXTRA-ARGUMENTS [SCREENSHOT]: opens the dialog, waits for it, closes GIMP
-    STYLIZE_GIMP3_DIALOG_STATE="${STATE:-1}" timeout 120 gimp-console-3.0 -i --batch-interpreter plug-in-script-fu-eval \
-        -b "(let* ($LOAD) (plug-in-stylize #:run-mode RUN-INTERACTIVE #:image img #:drawables (vector drw) $2))" \
+    # (LOAD_WITH: another content file; WAIT: a state line to wait for, up to 120 s, before the screenshot)
+    local load="${LOAD_WITH:+(img (car (gimp-file-load RUN-NONINTERACTIVE \"$LOAD_WITH\"))) (drw (vector-ref (car (gimp-image-get-layers img)) 0))}"
+    STYLIZE_GIMP3_DIALOG_STATE="${STATE:-1}" timeout 240 gimp-console-3.0 -i --batch-interpreter plug-in-script-fu-eval \
+        -b "(let* (${load:-$LOAD}) (plug-in-stylize #:run-mode RUN-INTERACTIVE #:image img #:drawables (vector drw) $2))" \
         --quit >"$WORK/$1.log" 2>&1 &
     local gimp=$! id="" i
     for i in $(seq 1 120); do
@@ -99,6 +101,7 @@ dialog() { # LOG EXTRA-ARGUMENTS [SCREENSHOT]: opens the dialog, waits for it, c
         [ -n "$id" ] && break
         sleep 0.5
     done
+    for i in $(seq 1 240); do [ -z "${WAIT:-}" ] || grep -q "${WAIT:-}" "$WORK/$1.log" && break; sleep 0.5; done
     sleep 2  # drawn
     [ -n "$id" ] && [ -n "${3:-}" ] && timeout 30 import -window "$id" "$3"
     kill "$gimp" 2>/dev/null; wait "$gimp" 2>/dev/null
@@ -115,11 +118,37 @@ if STATE=help dialog dialog-empty ""; then
         pass "Help opens the plug-in's own page (installed beside it), not GIMP's manual"
     else fail "Help" "$(grep -E 'help=|manual' "$WORK/dialog-empty.log" | head -n 2)"; fi
 else fail "dialog" "no 'Neural Style Transfer' window in 60 s; $(tail -n 3 "$WORK/dialog-empty.log")"; fi
-if dialog dialog-style "#:style-file \"$REPO/examples/style_great_wave_hokusai.jpg\"" "$WORK/dialog.png" \
+# A photo, its preview painted before the screenshot.
+if LOAD_WITH="$REPO/examples/content_chelsea_cat.jpg" WAIT="preview-done=" dialog dialog-style \
+       "#:style-file \"$REPO/examples/style_great_wave_hokusai.jpg\"" "$WORK/dialog.png" \
    && grep -q "ok-sensitive=1" "$WORK/dialog-style.log" \
    && [ "$(identify -format '%w' "$WORK/dialog.png" 2>/dev/null || echo 0)" -ge 200 ]; then
     pass "dialog with a style: OK enabled, screenshot $(identify -format '%wx%h' "$WORK/dialog.png")"
 else fail "dialog screenshot" "$(grep -o 'ok-sensitive=.' "$WORK/dialog-style.log" | sort -u | tr '\n' ' ')"; fi
+# The preview runs on the worker: the main loop ticks (progress lines) between its start and its
+# result, and it ends painted, with its cost; the estimate line follows the settings.
+L="$WORK/dialog-style.log"
+order="$(grep -oE 'stylize-dialog: preview-(started|progress|done)' "$L" | sed 's/.*preview-//' | uniq | tr '\n' ' ')"
+if [[ "$order" =~ started\ progress\ done ]] && grep -q "preview-painted=" "$L"; then
+    pass "preview in the background: $(grep -o 'preview-started .*' "$L" | head -n 1); $(grep -c 'preview-progress=' "$L") main-loop ticks while it ran; $(grep -o 'preview-done=.*' "$L" | head -n 1); painted $(grep -o 'preview-painted=.*' "$L" | head -n 1 | cut -d= -f2-)"
+else fail "preview" "events '$order'; $(grep -E 'preview-failed|error' "$L" | head -n 2)"; fi
+if grep -q "estimate=The filter will take about .* of memory" "$L" && grep -q "estimate=Choose a style image" "$WORK/dialog-empty.log"; then
+    pass "estimate line: '$(grep -o 'estimate=.*' "$L" | tail -n 1 | cut -d= -f2-)' (without a style: asks for one)"
+else fail "estimate line" "$(grep -o 'estimate=.*' "$L" "$WORK/dialog-empty.log" | sort -u | head -n 3)"; fi
+# Cancel (Escape) after the preview painted: the image is as loaded (checksum of the saved file).
+STYLIZE_GIMP3_DIALOG_STATE=1 timeout 300 gimp-console-3.0 -i --batch-interpreter plug-in-script-fu-eval \
+    -b "(let* ($LOAD) (plug-in-stylize #:run-mode RUN-INTERACTIVE #:image img #:drawables (vector drw) #:style-file \"$REPO/examples/tiny_style_64.png\"))" \
+    -b "(gimp-file-save RUN-NONINTERACTIVE (vector-ref (car (gimp-get-images)) 0) \"$WORK/cancelled.ppm\" -1)" \
+    --quit >"$WORK/dialog-cancel.log" 2>&1 &
+gimp=$!
+for i in $(seq 1 120); do id="$(window)"; [ -n "$id" ] && break; sleep 0.5; done
+for i in $(seq 1 240); do grep -q "preview-done=" "$WORK/dialog-cancel.log" && break; sleep 0.5; done
+[ -n "$id" ] && xdotool windowfocus --sync "$id" key Escape 2>>"$WORK/dialog-cancel.log"
+wait "$gimp"
+if grep -q "preview-done=" "$WORK/dialog-cancel.log" && [ -s "$WORK/cancelled.ppm" ] \
+   && [ "$(md5sum <"$WORK/cancelled.ppm")" = "$(md5sum <"$WORK/in.ppm")" ]; then
+    pass "cancelled after the preview painted: image unchanged (md5 $(md5sum <"$WORK/in.ppm" | cut -c1-12))"
+else fail "cancel with preview" "$(grep -cE 'preview-done=' "$WORK/dialog-cancel.log") previews done; $(grep -iE 'error|crash' "$WORK/dialog-cancel.log" | head -n 3)"; fi
 # OK pressed (Return): the run uses the dialog's values, and GIMP keeps them as the last
 # values, which a RUN-WITH-LAST-VALS call without any argument then uses.
 STYLIZE_GIMP3_DIALOG_STATE=1 timeout 300 gimp-console-3.0 -i --batch-interpreter plug-in-script-fu-eval \

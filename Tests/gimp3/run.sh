@@ -9,8 +9,9 @@
 # Checks (Tests/gimp3/checks.sh, inside the root): the build; the host-built library loads on
 # Debian 13; registration; a headless gimp-console-3.0 Script-Fu batch run with named arguments
 # whose output differs from the input only inside a rectangular selection; bad values give
-# a message naming the option, not a crash; the dialog under Xvfb (OK only with a style) and
-# its screenshot, kept in $GIMP3_TEST_ARTIFACTS (default: a temporary folder, printed).
+# a message naming the option, not a crash; the dialog under Xvfb (OK only with a style; the
+# preview on its worker thread, the estimate line, a cancel after the preview leaving the image
+# unchanged) and its screenshot, kept in $GIMP3_TEST_ARTIFACTS (default: a temporary folder, printed).
 # The root needs root (debootstrap, chroot, bind mounts). Last line: "N passed, M failed".
 set -uo pipefail
 PREFIX="${1:?usage: STYLIZE_MODEL=FILE run.sh PREFIX}"
