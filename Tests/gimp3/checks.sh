@@ -118,9 +118,10 @@ if STATE=help dialog dialog-empty ""; then
         pass "Help opens the plug-in's own page (installed beside it), not GIMP's manual"
     else fail "Help" "$(grep -E 'help=|manual' "$WORK/dialog-empty.log" | head -n 2)"; fi
 else fail "dialog" "no 'Neural Style Transfer' window in 60 s; $(tail -n 3 "$WORK/dialog-empty.log")"; fi
-# A photo, its preview painted before the screenshot.
+# A photo, its preview painted before the screenshot (style scale 3: the 512 px photo's preview
+# shows a 200 px region, so its strokes are 3 x 512 / 200 times the region; 20 steps show them).
 if LOAD_WITH="$REPO/examples/content_chelsea_cat.jpg" WAIT="preview-done=" dialog dialog-style \
-       "#:style-file \"$REPO/examples/style_great_wave_hokusai.jpg\"" "$WORK/dialog.png" \
+       "#:style-file \"$REPO/examples/style_great_wave_hokusai.jpg\" #:style-scale 3.0" "$WORK/dialog.png" \
    && grep -q "ok-sensitive=1" "$WORK/dialog-style.log" \
    && [ "$(identify -format '%w' "$WORK/dialog.png" 2>/dev/null || echo 0)" -ge 200 ]; then
     pass "dialog with a style: OK enabled, screenshot $(identify -format '%wx%h' "$WORK/dialog.png")"
