@@ -192,11 +192,7 @@ struct Batch: ParsableCommand {
                 do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
                     throw CLIError("\(folder): cannot make the output folder (\((error as NSError).localizedDescription))")
                 }
-                let probe = folder + "/.stylize-probe-\(getpid())"
-                let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-                guard fd >= 0 else { throw CLIError("\(folder): cannot write in the output folder (\(String(cString: strerror(errno))))") }
-                close(fd)
-                unlink(probe)
+                if let problem = unwritableFolder(folder) { throw CLIError("\(folder): cannot write in the output folder (\(problem))") }
             }
             if formats.insert((file as NSString).pathExtension.lowercased()).inserted { try ImageFile.checkSavable(item.output) }
         }

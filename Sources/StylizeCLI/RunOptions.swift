@@ -238,6 +238,17 @@ func writeAtomically(_ data: Data, to path: String) throws {
     }
 }
 
+/// Why no file can be made in `folder`, or nil when one can: a file is made
+/// and removed there (as root, access() says yes even where nothing can be made, /proc).
+func unwritableFolder(_ folder: String) -> String? {
+    let probe = folder + "/.stylize-probe-\(getpid())"
+    let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+    guard fd >= 0 else { return String(cString: strerror(errno)) }
+    close(fd)
+    unlink(probe)
+    return nil
+}
+
 /// Every file a run writes: not one of its inputs (by the same resolution:
 /// symlinks, `./`, `..`), in an existing writable folder, not a folder, and
 /// (for images) in a format libvips can write. Checked before any work.
@@ -258,12 +269,7 @@ func checkWrittenPaths(_ written: [String], inputs: [String], image: Bool = true
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw CLIError("\(path): folder \(dir) does not exist")
         }
-        // Create and remove a file there: as root, access() says yes even where nothing can be made (/proc).
-        let probe = dir + "/.stylize-probe-\(getpid())"
-        let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else { throw CLIError("\(path): cannot write in folder \(dir) (\(String(cString: strerror(errno))))") }
-        close(fd)
-        unlink(probe)
+        if let problem = unwritableFolder(dir) { throw CLIError("\(path): cannot write in folder \(dir) (\(problem))") }
         if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), isDirectory.boolValue {
             throw CLIError("\(path): is a folder")
         }
