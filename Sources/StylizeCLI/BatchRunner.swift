@@ -122,7 +122,7 @@ final class BatchRunner: @unchecked Sendable {
                     let styleSizes = try item.styles.map(header)
                     for path in item.others { try Admission.check(try header(path), name: path) }
                     let names: (content: String, style: (Int) -> String) = (item.content, { item.styles[$0] })
-                    let plan = try engines[model]!.admit(content: contentSize, styles: styleSizes, options: item.options, names: names)
+                    let plan = try engines[model]!.admit(content: fileSize, styles: styleSizes, options: item.options, names: names)
                     jobList.append(Job(item: item, inputs: inputs, engine: engines[model]!, contentSize: contentSize,
                                        styleSizes: styleSizes, plan: plan))
                 } catch let error as OptionError {

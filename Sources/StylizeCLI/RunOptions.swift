@@ -139,7 +139,8 @@ func runAndSave(content: String?, styles: [String], others: [String] = [], optio
     let engine = StyleTransfer(weights: try ModelLocator.load(common.model).0)  // the engine keeps its own layouts
     AddressSpace.prepareForLimit()  // before admission measures what is mapped
     let names: (content: String, style: (Int) -> String) = (content ?? "", { styles[$0] })
-    let plan = try engine.admit(content: contentSize, styles: styleSizes, options: options, names: names)
+    // Admitted as the other doors admit it: the file's size, with --output-size planning the last level.
+    let plan = try engine.admit(content: fileSize, styles: styleSizes, options: options, names: names)
     if !common.quiet { FileHandle.standardError.write("\(plan)\n".data(using: .utf8)!) }
 
     // Decode: the content whole, styles only as large as the run uses them.

@@ -79,6 +79,7 @@ static int set_field(stylize_options *o, const char *field, const char *text, in
     if (!strcmp(field, "size")) { if (!whole(text, INT32_MIN, INT32_MAX, &w)) return 0; o->size = (int32_t)w; }
     else if (!strcmp(field, "iterations")) { if (!whole(text, INT32_MIN, INT32_MAX, &w)) return 0; o->iterations = (int32_t)w; }
     else if (!strcmp(field, "scales")) { if (!whole(text, INT32_MIN, INT32_MAX, &w)) return 0; o->scales = (int32_t)w; }
+    else if (!strcmp(field, "output_size")) { if (!whole(text, INT32_MIN, INT32_MAX, &w)) return 0; o->output_size = (int32_t)w; }
     else if (!strcmp(field, "seed")) {
         char *end;
         if (text[0] == '-') return 0;
@@ -92,6 +93,7 @@ static int set_field(stylize_options *o, const char *field, const char *text, in
     else if (!strcmp(field, "tv_weight")) o->tv_weight = d;
     else if (!strcmp(field, "learning_rate")) o->learning_rate = d;
     else if (!strcmp(field, "style_scale")) o->style_scale = d;
+    else if (!strcmp(field, "time_limit")) o->time_limit = d;
     else *known = 0;
     return 1;
 }
@@ -100,12 +102,14 @@ static stylize_options tiny_options(void) {
     stylize_options o;
     stylize_options_init(&o);
     o.size = 32;
+    o.output_size = 32;
     o.iterations = 1;
     return o;
 }
 
 static int check(const stylize_model *model, const char *field, const char *text) {
     stylize_options o = tiny_options();
+    if (!strcmp(field, "size")) o.output_size = 0; /* as the other doors: no end size for a --size case */
     int known;
     if (!set_field(&o, field, text, &known)) { printf("n/a\n"); return 1; }
     if (!known) { fprintf(stderr, "options: no numeric field '%s'\n", field); return 2; }
