@@ -112,6 +112,11 @@ import Testing
         let short = TimeBudget(plan: plan, limit: 40, speed: speed).planned
         #expect(short.levels.map(\.width) == [128, 512, 1024])
         #expect(short.levels[2].iterations >= 20)
+        // The coarse levels leave the refinement levels their 20 steps: the plan stays within the limit.
+        for limit in [40.0, 75, 200] {
+            let timed = TimeBudget(plan: plan, limit: limit, speed: speed).planned
+            #expect(timed.estimatedSeconds! <= limit - timed.budget!.reserve + 1e-9, "limit \(limit): \(timed)")
+        }
         let long = TimeBudget(plan: plan, limit: 200, speed: speed).planned
         #expect(long.levels.map(\.width) == [128, 512, 1024, 2048] && long.levels.allSatisfy { $0.iterations >= 1 })
         #expect(long.levels[2].iterations >= 20 && long.levels[3].iterations >= 20)

@@ -27,7 +27,8 @@ public struct Speed: Sendable {
 ///
 /// A step at level k costs s_k = e · Σ_tiles t(p_tile) seconds (e evaluations
 /// per step: L-BFGS' line search sometimes takes two). Level k starts with R
-/// seconds left and gets an equal share of them over the levels left,
+/// seconds left, keeps the least steps of the finer refinement levels for them,
+/// and gets an equal share of the rest over the levels left,
 /// n_k = ⌊R / (levels left) / s_k⌋, at most the level's own count for coarse
 /// levels (more steps there barely lower the loss: the time goes to finer
 /// levels instead), at least 1 (a refinement level: `leastSteps`); the last
@@ -97,7 +98,11 @@ public struct TimeBudget: Sendable {
 
     /// Steps for level `k` with `remaining` seconds left when it starts.
     func steps(level k: Int, remaining: Double) -> Int {
-        let share = k == levels.count - 1 ? remaining : remaining / Double(levels.count - k)
+        // The finer refinement levels' least steps are kept for them first.
+        let kept = levels.indices.dropFirst(k + 1).filter { levels[$0].refines }
+            .reduce(0.0) { $0 + Double(Self.leastSteps(levels[$1])) * stepSeconds(level: $1) }
+        let left = max(0, remaining - kept)
+        let share = k == levels.count - 1 ? left : left / Double(levels.count - k)
         let n = Int(share / stepSeconds(level: k))
         return max(levels[k].refines ? Self.leastSteps(levels[k]) : 1, caps[k].map { min($0, n) } ?? n)
     }
