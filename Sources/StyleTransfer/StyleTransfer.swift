@@ -66,11 +66,12 @@ public final class StyleTransfer: @unchecked Sendable {
         }
         var styleTargets: (sizes: [Int], crop: Int?, targets: [[Float]])?
         for (k, level) in plan.levels.enumerated() {
-            // Behind its plan, a timed run leaves out a level that has no time for its least steps
-            // beside its set-up (targets, content features: about one more evaluation); the result
-            // is then resampled from the last level it finished.
-            if let b = budget, k > 0, deadline.timeIntervalSinceNow
-                < Double(TimeBudget.leastSteps(level) + 1) * b.stepSeconds(level: k) { break }
+            // Behind its plan, a timed run gives up the finest levels that no longer get their least
+            // steps (TimeBudget.fit); the result is then resampled from the last level it ran.
+            if let b = budget {
+                budget = b.fit(from: k, remaining: deadline.timeIntervalSinceNow)
+                if k > budget!.last { break }
+            }
             let levelContent = seenContent?.resized(width: level.width, height: level.height)
             if k == 0 {
                 x = initialPixels(initialization, width: level.width, height: level.height, content: levelContent,
@@ -93,7 +94,7 @@ public final class StyleTransfer: @unchecked Sendable {
             var steps = level.iterations
             if let b = budget {
                 steps = b.steps(level: k, remaining: deadline.timeIntervalSinceNow)
-                total = iteration + steps + plan.levels[(k + 1)...].reduce(0) { $0 + $1.iterations }
+                total = iteration + steps + plan.levels[(k + 1)...].prefix(max(0, b.last - k)).reduce(0) { $0 + $1.iterations }
             }
             let levelStart = (date: Date(), evaluations: evaluations, iteration: iteration)
             let mask = options.mask?.resized(width: w, height: h)
@@ -127,7 +128,7 @@ public final class StyleTransfer: @unchecked Sendable {
                     // level counts again from the steps it has timed: it runs until the limit.
                     if budget != nil && done > 0 {
                         let stepSeconds = Date().timeIntervalSince(levelStart.date) / Double(done)
-                        if k == plan.levels.count - 1 {
+                        if k == budget!.last {
                             steps = done + max(0, Int(deadline.timeIntervalSinceNow / stepSeconds))
                             total = iteration + steps - done
                         }

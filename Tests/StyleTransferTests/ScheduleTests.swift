@@ -122,6 +122,24 @@ import Testing
         #expect(long.levels[2].iterations >= 20 && long.levels[3].iterations >= 20)
     }
 
+    /// A run behind its plan gives up the finest levels as it goes, and the level it
+    /// then ends with runs until the limit (it becomes `last`).
+    @Test func aRunBehindItsPlanGivesUpTheFinestLevels() {
+        let plan = TransferPlan(levels: [level(128, 80, 100), level(512, 320, 100), level(1024, 640, 20, refines: true),
+                                         level(2048, 1280, 20, refines: true)])
+        let budget = TimeBudget(plan: plan, limit: 200, speed: speed)
+        #expect(budget.last == 3)
+        // 21·(step at 1024) + 21·(step at 2048) ≈ 14.5 + 56.4 s: with 60 s left at level 2, 2048 goes.
+        #expect(budget.fit(from: 2, remaining: 60).last == 2)
+        #expect(budget.fit(from: 2, remaining: 80).last == 3)
+        // With 10 s left at level 2, level 2 goes too: level 1 was the last.
+        #expect(budget.fit(from: 2, remaining: 10).last == 1)
+        // The last level takes all the time left, past its planned count.
+        let fitted = budget.fit(from: 2, remaining: 60)
+        #expect(fitted.steps(level: 2, remaining: 60) == Int(60 / fitted.stepSeconds(level: 2)))
+        #expect(budget.fit(from: 0, remaining: 0.001).last == 0)
+    }
+
     @Test func aTiledLevelCostsItsTiles() {
         let whole = level(1000, 1000, 10), tiled = level(1000, 1000, 10, tile: 512)
         let tiles = TimeBudget.tiles(tiled)

@@ -53,6 +53,9 @@ public struct TimeBudget: Sendable {
     }
     /// The most steps a level takes (its planned count; nil for the last level).
     let caps: [Int?]
+    /// The last level the run will reach: lowered as it starts a level with less
+    /// time left than the finer levels' least steps need (`fit`).
+    public private(set) var last: Int
 
     init(plan: TransferPlan, limit: Double, speed: Speed) {
         var levels = plan.levels
@@ -68,6 +71,7 @@ public struct TimeBudget: Sendable {
         }
         self.levels = levels
         caps = levels.indices.map { $0 == levels.count - 1 ? nil : levels[$0].iterations }
+        last = levels.count - 1
     }
 
     /// The plan with the counts this budget gives from the start, and its time.
@@ -99,12 +103,24 @@ public struct TimeBudget: Sendable {
     /// Steps for level `k` with `remaining` seconds left when it starts.
     func steps(level k: Int, remaining: Double) -> Int {
         // The finer refinement levels' least steps are kept for them first.
-        let kept = levels.indices.dropFirst(k + 1).filter { levels[$0].refines }
+        let kept = (k + 1 <= last ? Array(k + 1...last) : []).filter { levels[$0].refines }
             .reduce(0.0) { $0 + Double(Self.leastSteps(levels[$1])) * stepSeconds(level: $1) }
         let left = max(0, remaining - kept)
-        let share = k == levels.count - 1 ? left : left / Double(levels.count - k)
+        let share = k == last ? left : left / Double(last - k + 1)
         let n = Int(share / stepSeconds(level: k))
-        return max(levels[k].refines ? Self.leastSteps(levels[k]) : 1, caps[k].map { min($0, n) } ?? n)
+        return max(levels[k].refines ? Self.leastSteps(levels[k]) : 1, k == last ? n : caps[k].map { min($0, n) } ?? n)
+    }
+
+    /// The budget as level `k` starts with `remaining` seconds: the finest levels
+    /// whose least steps (and a set-up of about one step each) no longer fit are
+    /// given up, so that this level, or the one before when even this one does not
+    /// fit, is the last, and runs until the limit instead of leaving the time unused.
+    func fit(from k: Int, remaining: Double) -> TimeBudget {
+        var b = self
+        func least(_ j: Int) -> Double { Double(Self.leastSteps(levels[j]) + 1) * stepSeconds(level: j) }
+        // Level 0 always runs; a later level k may go too (then k - 1 was the last).
+        while b.last >= max(k, 1) && (k...b.last).map(least).reduce(0, +) > remaining { b.last -= 1 }
+        return b
     }
 
     /// Seconds one step of level `k` is expected to take.
