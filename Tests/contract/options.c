@@ -138,6 +138,7 @@ static int sizes(int w, int h, const char *role) {
 static int run(int w, int h, int size) {
     stylize_options o = tiny_options();
     o.size = size;
+    o.output_size = 0; /* a run at SIZE (0: the content's own), not ending at the tiny 32 px */
     size_t stride = (size_t)w * 3;
     uint8_t *content = calloc((size_t)h, stride), *out = malloc((size_t)h * stride);
     uint8_t *style = calloc(64 * 64, 3);
