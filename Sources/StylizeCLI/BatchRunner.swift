@@ -118,7 +118,7 @@ final class BatchRunner: @unchecked Sendable {
                 do {
                     let fileSize = try header(item.content)
                     try Admission.check(fileSize, name: item.content)
-                    let contentSize = outputSize(of: fileSize, options: item.options)
+                    let contentSize = fileSize  // the result has the content's size
                     let styleSizes = try item.styles.map(header)
                     for path in item.others { try Admission.check(try header(path), name: path) }
                     let names: (content: String, style: (Int) -> String) = (item.content, { item.styles[$0] })

@@ -133,18 +133,18 @@ func runAndSave(content: String?, styles: [String], others: [String] = [], optio
     for (path, size) in zip([content].compactMap { $0 } + styles, [fileSize].compactMap { $0 } + styleSizes) {
         try Admission.check(size, name: path)
     }
-    let contentSize = fileSize.map { outputSize(of: $0, options: options) }
+    let contentSize = fileSize  // the result has the content's size, as at every door
     for path in others { try Admission.check(try ImageFile.header(path), name: path) }
 
     let engine = StyleTransfer(weights: try ModelLocator.load(common.model).0)  // the engine keeps its own layouts
     AddressSpace.prepareForLimit()  // before admission measures what is mapped
     let names: (content: String, style: (Int) -> String) = (content ?? "", { styles[$0] })
-    // Admitted as the other doors admit it: the file's size, with --output-size planning the last level.
+    // --output-size plans the last level; the result is resampled to the content's size.
     let plan = try engine.admit(content: fileSize, styles: styleSizes, options: options, names: names)
     if !common.quiet { FileHandle.standardError.write("\(plan)\n".data(using: .utf8)!) }
 
     // Decode: the content whole, styles only as large as the run uses them.
-    let contentFile = try content.map { try ImageFile.load($0, size: contentSize!) }
+    let contentFile = try content.map { try ImageFile.load($0) }
     let styleFiles = try zip(styles, styleSizes).map { path, size in
         try ImageFile.load(path, maxSide: Admission.styleSide(content: contentSize, style: size, options: options))
     }
@@ -190,14 +190,6 @@ func runAndSave(content: String?, styles: [String], others: [String] = [], optio
             + "wrote the current result to \(common.output)\n").data(using: .utf8)!)
         Interrupt.exit()
     }
-}
-
-/// The size a command writes for a content of `size`: longest side
-/// --output-size (0 = its own). The content is read at this size, so the
-/// engine's result, which has the content's size, is the file's.
-func outputSize(of size: ImageSize, options: TransferOptions) -> ImageSize {
-    let t = size.size(longestSide: options.outputSize == 0 ? max(size.width, size.height) : options.outputSize)
-    return ImageSize(width: t.width, height: t.height)
 }
 
 extension TransferOptions {

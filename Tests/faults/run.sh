@@ -66,14 +66,14 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 
 # A big content picture, so that writing the result takes long enough to signal
-# during it: 6144 x 4092 (the run itself optimises at --size 64).
+# during it: 6144 x 4092 (the run itself optimises at --size 64, ending there).
 vips resize "$C" "$T/big.v" 12 2>/dev/null || { echo "cannot make the big picture"; echo "0 passed, 1 failed"; exit 1; }
 vips copy "$T/big.v" "$T/big.png" && rm -f "$T/big.v"
 cp "$TINY" "$T/existing.png"   # an "old output" each test must leave byte-identical
 
 # --- SIGINT once: the iteration finishes, the current result is written -------
 mkdir "$T/int1"
-start "$C" "$S" -o "$T/int1/out.png" --size 128 --iterations 200 --print-every 1 --save-every 1 --log "$T/int1/log.json"
+start "$C" "$S" -o "$T/int1/out.png" --size 128 --output-size 128 --iterations 200 --print-every 1 --save-every 1 --log "$T/int1/log.json"
 if wait_line "^iteration 3/" 120; then
     kill -INT "$PID"; t0=$(now); finish; took=$(elapsed "$t0")
     k="$(sed -nE 's/^stylize: interrupted at iteration ([0-9]+) of 200; wrote the current result to .*int1\/out\.png$/\1/p' "$T/err")"
@@ -93,7 +93,7 @@ else kill -KILL "$PID" 2>/dev/null; bad "first SIGINT: the run never printed ite
 # --- SIGINT twice while iterating: stops at once, old output untouched ------------
 # --size 384 in one level: an iteration takes seconds, so the second Ctrl-C comes long before it ends.
 mkdir "$T/int2" && cp "$T/existing.png" "$T/int2/out.png"
-start "$C" "$S" -o "$T/int2/out.png" --size 384 --scales 1 --iterations 100 --print-every 1
+start "$C" "$S" -o "$T/int2/out.png" --size 384 --output-size 384 --scales 1 --iterations 100 --print-every 1
 if wait_line "^iteration 1/" 120; then
     t0=$(now); kill -INT "$PID"; sleep 0.2; kill -INT "$PID"; finish; took=$(elapsed "$t0")
     if [ "$RC" = 130 ] && ! grep -q "wrote" "$T/err" && ! grep -q "^iteration 2/" "$T/err" && lt "$took" 3; then
@@ -106,7 +106,7 @@ else kill -KILL "$PID" 2>/dev/null; bad "second SIGINT: the run never printed it
 
 # --- SIGTERM while iterating -------------------------------------------------
 mkdir "$T/term1" && cp "$T/existing.png" "$T/term1/out.png"
-start "$C" "$S" -o "$T/term1/out.png" --size 384 --scales 1 --iterations 100 --print-every 1
+start "$C" "$S" -o "$T/term1/out.png" --size 384 --output-size 384 --scales 1 --iterations 100 --print-every 1
 if wait_line "^iteration 1/" 120; then
     t0=$(now); kill -TERM "$PID"; finish; took=$(elapsed "$t0")
     [ "$RC" = 143 ] && lt "$took" 3 && cmp -s "$T/term1/out.png" "$T/existing.png" && [ -z "$(temps "$T/term1")" ] \
@@ -115,7 +115,7 @@ if wait_line "^iteration 1/" 120; then
 else kill -KILL "$PID" 2>/dev/null; bad "SIGTERM while iterating: the run never printed iteration 1"; fi
 
 # --- signals while the result is being written (6144 x 4092 PNG) ----------------
-BIG=("$T/big.png" "$S" --size 64 --iterations 1 --print-every 1)
+BIG=("$T/big.png" "$S" --size 64 --output-size 64 --iterations 1 --print-every 1)
 # SIGTERM during the save: the temporary file is removed, the old output stays.
 mkdir "$T/term2" && cp "$T/existing.png" "$T/term2/out.png"
 start "${BIG[@]}" -o "$T/term2/out.png"
@@ -138,7 +138,7 @@ if wait_temp "$T/int3" 180; then
 else kill -KILL "$PID" 2>/dev/null; finish; bad "one SIGINT while writing: never saw the temporary file (exit $RC)"; fi
 # Two SIGINTs: the first stops the run, the second comes while its result is written.
 mkdir "$T/int4" && cp "$T/existing.png" "$T/int4/out.png"
-start "$T/big.png" "$S" --size 64 --iterations 100 --print-every 1 -o "$T/int4/out.png"
+start "$T/big.png" "$S" --size 64 --output-size 64 --iterations 100 --print-every 1 -o "$T/int4/out.png"
 if wait_line "^iteration 1/" 180; then
     kill -INT "$PID"
     if wait_temp "$T/int4" 60; then
@@ -150,7 +150,7 @@ if wait_line "^iteration 1/" 180; then
 else kill -KILL "$PID" 2>/dev/null; bad "second SIGINT while writing: the run never printed iteration 1"; fi
 
 # --- a full disk ------------------------------------------------------------------
-FAST=(--size 64 --iterations 2 --quiet)
+FAST=(--size 64 --output-size 64 --iterations 2 --quiet)
 if [ "$(id -u)" = 0 ] && mkdir "$T/full" && mount -t tmpfs -o size=200k tmpfs "$T/full" 2>/dev/null; then
     MOUNTED="$T/full"
     # The cat result is a ~300 kB PNG: it cannot fit in 200 kB.
@@ -179,27 +179,27 @@ else skip "disk full: cannot mount a tmpfs (needs root)"; fi
 # ulimit -v 1.5 GB: a 2048 px run needs more; it is refused before any work, naming the options.
 LIMIT_KB=1572864
 t0=$(now)
-( ulimit -v $LIMIT_KB; exec "$BIN" "$C" "$S" -o "$T/mem.png" --size 2048 --iterations 2 ) 2>"$T/err"; RC=$?; took=$(elapsed "$t0")
+( ulimit -v $LIMIT_KB; exec "$BIN" "$C" "$S" -o "$T/mem.png" --size 2048 --output-size 2048 --iterations 2 ) 2>"$T/err"; RC=$?; took=$(elapsed "$t0")
 [ "$RC" = 1 ] && one_line && grep -q -- "--size" "$T/err" && grep -q -- "--max-memory" "$T/err" && [ ! -e "$T/mem.png" ] && lt "$took" 20 \
-    && ok "ulimit -v 1.5 GB, --size 2048: exit 1 in ${took}s: $(cat "$T/err")" \
-    || bad "ulimit -v 1.5 GB, --size 2048: exit $RC after ${took}s"
-( ulimit -v $LIMIT_KB; exec "$BIN" "$C" "$S" -o "$T/memok.png" --size 128 --iterations 2 --quiet ) 2>"$T/err"; RC=$?
+    && ok "ulimit -v 1.5 GB, --size 2048 --output-size 2048: exit 1 in ${took}s: $(cat "$T/err")" \
+    || bad "ulimit -v 1.5 GB, --size 2048 --output-size 2048: exit $RC after ${took}s"
+( ulimit -v $LIMIT_KB; exec "$BIN" "$C" "$S" -o "$T/memok.png" --size 128 --output-size 128 --iterations 2 --quiet ) 2>"$T/err"; RC=$?
 [ "$RC" = 0 ] && [ "$(size_of "$T/memok.png")" = "$(size_of "$C")" ] \
-    && ok "ulimit -v 1.5 GB, --size 128: the run completes" || bad "ulimit -v 1.5 GB, --size 128: exit $RC"
+    && ok "ulimit -v 1.5 GB, --size 128 --output-size 128: the run completes" || bad "ulimit -v 1.5 GB, --size 128 --output-size 128: exit $RC"
 
 # Near the limit: each size is either refused at once with the memory message or
 # completes. (Before the CLI mapped OpenBLAS's buffers ahead of admission,
 # --size 512 was admitted here and then died of SIGABRT, "failed to allocate".)
 admitted=0; refused=0; wrong=""
 for s in 448 512 560 640; do
-    ( ulimit -v $LIMIT_KB; exec "$BIN" "$C" "$S" -o "$T/edge.png" --size $s --scales 1 --iterations 1 --quiet ) 2>"$T/err"; RC=$?
+    ( ulimit -v $LIMIT_KB; exec "$BIN" "$C" "$S" -o "$T/edge.png" --size $s --output-size $s --scales 1 --iterations 1 --quiet ) 2>"$T/err"; RC=$?
     if [ "$RC" = 0 ] && [ "$(size_of "$T/edge.png")" = "$(size_of "$C")" ]; then admitted=$((admitted + 1))
     elif [ "$RC" = 1 ] && one_line && grep -q -- "--max-memory" "$T/err" && [ ! -e "$T/edge.png" ]; then refused=$((refused + 1))
     else wrong="$wrong $s:exit-$RC"; fi
     rm -f "$T/edge.png"
 done
 [ -z "$wrong" ] && [ "$admitted" -ge 1 ] && [ "$refused" -ge 1 ] \
-    && ok "ulimit -v 1.5 GB at --size 448/512/560/640: $admitted completed, $refused refused with the memory message, none crashed" \
+    && ok "ulimit -v 1.5 GB at --size (and --output-size) 448/512/560/640: $admitted completed, $refused refused with the memory message, none crashed" \
     || bad "ulimit -v 1.5 GB near the limit: $admitted completed, $refused refused, wrong:$wrong"
 
 # --- a memory cgroup: the run is admitted against its own group's limit, not the machine's ---
@@ -208,13 +208,13 @@ if [ "$(id -u)" = 0 ] && [ -w "$CG_ROOT" ] && mkdir "$CG_ROOT/stylize-faults-$$"
     CGROUP="$CG_ROOT/stylize-faults-$$"
     echo 600M >"$CGROUP/memory.limit_in_bytes"
     in_cgroup() { bash -c 'echo $$ >"$1/cgroup.procs"; shift; exec "$@"' _ "$CGROUP" "$@"; }
-    in_cgroup "$BIN" "$C" "$S" -o "$T/cg.png" --size 640 --scales 1 --iterations 1 >/dev/null 2>"$T/err"; rc=$?
+    in_cgroup "$BIN" "$C" "$S" -o "$T/cg.png" --size 640 --output-size 640 --scales 1 --iterations 1 >/dev/null 2>"$T/err"; rc=$?
     [ $rc = 1 ] && grep -q "needs about .* but only .* can be had" "$T/err" && [ ! -e "$T/cg.png" ] \
-        && ok "cgroup memory limit 600M, --size 640: refused before work ($(cat "$T/err"))" \
-        || bad "cgroup memory limit 600M, --size 640: exit $rc ($(head -c 300 "$T/err"))"
-    in_cgroup "$BIN" "$C" "$S" -o "$T/cg.png" --size 128 --scales 1 --iterations 1 --quiet 2>"$T/err"; rc=$?
-    [ $rc = 0 ] && [ -s "$T/cg.png" ] && ok "cgroup memory limit 600M, --size 128: completes" \
-        || bad "cgroup memory limit 600M, --size 128: exit $rc ($(head -c 300 "$T/err"))"
+        && ok "cgroup memory limit 600M, --size 640 --output-size 640: refused before work ($(cat "$T/err"))" \
+        || bad "cgroup memory limit 600M, --size 640 --output-size 640: exit $rc ($(head -c 300 "$T/err"))"
+    in_cgroup "$BIN" "$C" "$S" -o "$T/cg.png" --size 128 --output-size 128 --scales 1 --iterations 1 --quiet 2>"$T/err"; rc=$?
+    [ $rc = 0 ] && [ -s "$T/cg.png" ] && ok "cgroup memory limit 600M, --size 128 --output-size 128: completes" \
+        || bad "cgroup memory limit 600M, --size 128 --output-size 128: exit $rc ($(head -c 300 "$T/err"))"
 else skip "memory cgroup: no writable v1 memory controller here (or not root)"; fi
 
 # --- a C host's memory limit reached after admission (oom.c) --------------------------
@@ -273,7 +273,7 @@ else skip "GIMP: no gimp-console or no plug-in in $PLUG_DIR"; fi
 if vips -l 2>/dev/null | grep -q "VipsStylize"; then
     for sig in INT TERM; do
         mkdir "$T/vips$sig"
-        vips stylize "$C" "$S" "$T/vips$sig/out.png" --size 256 --iterations 200 --vips-progress >/dev/null 2>"$T/err" & PID=$!
+        vips stylize "$C" "$S" "$T/vips$sig/out.png" --size 256 --output-size 256 --iterations 200 --vips-progress >/dev/null 2>"$T/err" & PID=$!
         if wait_line "stylize: iteration 2/" 120; then
             kill -$sig "$PID"; finish
             [ "$RC" -ge 128 ] && [ -z "$(ls -A "$T/vips$sig")" ] \
