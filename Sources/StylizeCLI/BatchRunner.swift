@@ -207,7 +207,7 @@ final class BatchRunner: @unchecked Sendable {
         let item = job.item, t = item.transfer
         var options = item.options
         let (contentFile, styleFiles): (ImageFile, [ImageFile]) = try io.withLock {
-            let contentFile = try ImageFile.load(item.content, size: job.contentSize)
+            let contentFile = try ImageFile.load(item.content)
             let styles = try zip(item.styles, job.styleSizes).map { path, size in
                 try ImageFile.load(path, maxSide: Admission.styleSide(content: job.contentSize, style: size, options: options))
             }

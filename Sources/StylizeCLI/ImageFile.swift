@@ -21,24 +21,6 @@ struct ImageFile {
         return ImageSize(width: Int(w), height: Int(h))
     }
 
-    /// Loads at exactly `size` (shrunk on load, then resampled to the size).
-    static func load(_ path: String, size: ImageSize) throws -> ImageFile {
-        let file = try load(path, maxSide: max(size.width, size.height))
-        return file.image.imageSize == size ? file : file.resized(to: size)
-    }
-
-    /// The picture (and alpha) resampled to `size`.
-    func resized(to size: ImageSize) -> ImageFile {
-        var file = self
-        file.image = image.resized(width: size.width, height: size.height)
-        // Alpha as the three planes of a grey image, resampled the same way.
-        file.alpha = alpha.map { a in
-            Array(Image(width: image.width, height: image.height, pixels: a + a + a)
-                .resized(width: size.width, height: size.height).pixels.prefix(size.pixels))
-        }
-        return file
-    }
-
     /// Loads through libvips: every format it reads, EXIF orientation applied,
     /// ICC profile / colourspace converted to sRGB; shrunk on load to `maxSide`
     /// when larger. A truncated or corrupt file is an error.
