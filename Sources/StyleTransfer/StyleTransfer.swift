@@ -72,6 +72,8 @@ public final class StyleTransfer: @unchecked Sendable {
                 budget = b.fit(from: k, remaining: deadline.timeIntervalSinceNow)
                 if k > budget!.last { break }
             }
+            // Swift arrays end the process when malloc fails: the level's pictures are checked first (Memory.ensure).
+            try Memory.ensureLevel(canvas: (canvas.width, canvas.height), width: level.width, height: level.height)
             let levelContent = seenContent?.resized(width: level.width, height: level.height)
             if k == 0 {
                 x = initialPixels(initialization, width: level.width, height: level.height, content: levelContent,
@@ -134,6 +136,7 @@ public final class StyleTransfer: @unchecked Sendable {
                         }
                         if Date().addingTimeInterval(stepSeconds) > deadline { break }
                     }
+                    try Memory.ensureStep(floats: x.count)  // its vectors are Swift arrays (Memory.swift)
                     _ = optimizer.step(&x, f)  // Adam reports the loss where its step began
                     iteration += 1
                     done += 1
@@ -146,6 +149,8 @@ public final class StyleTransfer: @unchecked Sendable {
                                                     evaluations: evaluations - levelStart.evaluations) }
         }
         let outW = content?.width ?? w, outH = content?.height ?? h
+        // The result at the content's size: the resample, its clamped copy, the colours and mask recombined.
+        try Memory.ensure(Float.self, count: 3 * Memory.resampleFloats(from: (w, h), to: (outW, outH)))
         var result = Image(width: w, height: h, pixels: x).clamped().resized(width: outW, height: outH).clamped()
         if let content, options.preserveColors == .luminance {
             result = ColorPreservation.recombine(luminance: result, chroma: content)

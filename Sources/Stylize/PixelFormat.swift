@@ -68,6 +68,7 @@ extension Marshal {
     static func planar(_ image: stylize_image, name: String) throws -> Image {
         let layout = image.layout
         let w = Int(image.width), h = Int(image.height), c = layout.channels, plane = w * h
+        try Memory.ensure(Float.self, count: 3 * plane)  // a Swift array: checked first, never SIGABRT
         var pixels = [Float](repeating: 0, count: 3 * plane)
         var bad: (Int, Int)?
         pixels.withUnsafeMutableBufferPointer { out in

@@ -20,6 +20,16 @@ struct MemoryTests {
         }
     }
 
+    /// The check made before Swift arrays (an optimiser step, a level, an input copy).
+    @Test func addressSpaceChecksRefuseWhatCannotBeMappedAndPassTheRest() throws {
+        let bytes = 1 << 50  // 1 PiB: past the 128 TiB a process can map
+        #expect(throws: TransferError.allocationFailed(bytes: bytes)) { try Memory.ensure(UInt8.self, count: bytes) }
+        #expect(throws: TransferError.allocationFailed(bytes: Int.max)) { try Memory.ensure(Float.self, count: Int.max / 2) }
+        #expect(throws: TransferError.self) { try Memory.ensureStep(floats: 1 << 47) }
+        try Memory.ensureStep(floats: 3 * 512 * 512)
+        try Memory.ensureLevel(canvas: (6144, 4096), width: 512, height: 341)
+    }
+
     @Test func aPassTooLargeThrowsAndAFittingOneFollows() throws {
         let network = try Support.realNetwork()
         let last = network.layerIndex("relu5_1")!

@@ -10,7 +10,13 @@
  * buffers exist, sets RLIMIT_AS to what is mapped now plus HEADROOM. The fine
  * level's feature maps (several hundred MB) cannot be had.
  *
- *   cc oom.c $(pkg-config --cflags --libs stylize) -o oom && STYLIZE_MODEL=... ./oom
+ * `oom step`: the same, but in one 512 px level and after its first step, with
+ * STEP_HEADROOM (8 MiB) left: the level's maps exist, and what cannot be had is
+ * the optimiser's picture-sized vectors (L-BFGS keeps two more per step, each
+ * 2.25 MiB here; Swift arrays, which abort when malloc fails unless checked
+ * first: Memory.ensure).
+ *
+ *   cc oom.c $(pkg-config --cflags --libs stylize) -o oom && STYLIZE_MODEL=... ./oom [step]
  * Prints one line per check and "N passed, M failed". */
 #include <stylize.h>
 
@@ -22,7 +28,7 @@
 
 #include "../c/check.h"
 
-enum { W = 512, H = 384, SW = 256, HEADROOM = 320 << 20 };
+enum { W = 512, H = 384, SW = 256, HEADROOM = 320 << 20, STEP_HEADROOM = 8 << 20 };
 
 /* Address space mapped now (VmSize), which RLIMIT_AS counts. */
 static size_t mapped_bytes(void) {
@@ -42,13 +48,15 @@ static size_t live_bytes(void) {
 }
 
 static size_t limit_set;
+static int limit_iteration;       /* 0: the coarse level's start; 1: after the first step */
+static size_t limit_headroom = HEADROOM;
 
-/* At iteration 0 the coarse level runs: from here on only HEADROOM more may be mapped. */
+/* At iteration `limit_iteration`: from here on only `limit_headroom` more may be mapped. */
 static int limit_at_start(void *user, int32_t iteration, int32_t total, double loss,
                           double content, double style, double tv) {
     (void)user; (void)total; (void)loss; (void)content; (void)style; (void)tv;
-    if (iteration == 0 && !limit_set) {
-        struct rlimit rl = { mapped_bytes() + HEADROOM, RLIM_INFINITY };
+    if (iteration == limit_iteration && !limit_set) {
+        struct rlimit rl = { mapped_bytes() + limit_headroom, RLIM_INFINITY };
         if (setrlimit(RLIMIT_AS, &rl) == 0) limit_set = rl.rlim_cur;
     }
     return 0;
@@ -59,8 +67,9 @@ static int untouched(const uint8_t *p, size_t n) {
     return 1;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IONBF, 0);
+    int step = argc > 1 && strcmp(argv[1], "step") == 0;
     static uint8_t content[W * H * 3], style[SW * SW * 3], out[W * H * 3];
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++) {
@@ -90,12 +99,18 @@ int main(void) {
     big.output_size = 512;
     big.scales = 2;
     big.iterations = 2;
+    if (step) {  /* one level; the limit after its first step */
+        big.scales = 1;
+        big.iterations = 10;
+        limit_iteration = 1;
+        limit_headroom = STEP_HEADROOM;
+    }
     memset(out, 0xAB, sizeof out);
     size_t before = live_bytes();
     st = stylize_with_model(model, &c, &s, 1, &big, limit_at_start, NULL, out, W * 3);
     size_t after = live_bytes();
     CHECK(limit_set > 0, "the progress callback could not set RLIMIT_AS");
-    printf("RLIMIT_AS set at iteration 0: %zu MiB\n", limit_set >> 20);
+    printf("RLIMIT_AS set at iteration %d: %zu MiB\n", limit_iteration, limit_set >> 20);
     CHECK(st == STYLIZE_ERROR_OUT_OF_MEMORY, "512 px over the limit: status %d (%s): %s", st,
           stylize_status_string(st), stylize_last_error());
     const char *msg = stylize_last_error();

@@ -218,16 +218,22 @@ if [ "$(id -u)" = 0 ] && [ -w "$CG_ROOT" ] && mkdir "$CG_ROOT/stylize-faults-$$"
 else skip "memory cgroup: no writable v1 memory controller here (or not root)"; fi
 
 # --- a C host's memory limit reached after admission (oom.c) --------------------------
-# The engine's large buffers are allocated fallibly: the call returns
-# STYLIZE_ERROR_OUT_OF_MEMORY naming options->size, leaves nothing allocated, and the
-# host's next, smaller call runs under the same limit.
+# The engine's large buffers are allocated fallibly (feature maps) or checked before
+# they are made (the optimiser's vectors, levels, input copies: Memory.ensure): the call
+# returns STYLIZE_ERROR_OUT_OF_MEMORY naming options->size, leaves nothing allocated,
+# and the host's next, smaller call runs under the same limit. `oom`: at the coarse
+# level's start the fine level's maps cannot be had; `oom step`: after a level's first
+# step its optimiser's next vectors cannot.
 # shellcheck disable=SC2046
 if cc -std=gnu11 -Wall -Wextra -Werror -O1 "$HERE/oom.c" $(pkg-config --cflags --libs stylize) \
       -Wl,-rpath,"$(pkg-config --variable=libdir stylize)" -o "$T/oom" 2>"$T/err"; then
-    "$T/oom" >"$T/oom.log" 2>&1; RC=$?
-    if [ "$RC" = 0 ] && grep -qE "^[0-9]+ passed, 0 failed$" "$T/oom.log"; then
-        ok "C host, RLIMIT_AS set mid-run ($(sed -n 's/^RLIMIT_AS set at iteration 0: //p' "$T/oom.log")): STYLIZE_ERROR_OUT_OF_MEMORY \"$(sed -n 's/^message: //p' "$T/oom.log")\", malloc live bytes $(sed -n 's/^malloc live bytes across the failed run: //p' "$T/oom.log") across it, then a 128 px call completes"
-    else cp "$T/oom.log" "$T/err"; bad "C host, RLIMIT_AS set mid-run: exit $RC (134 = SIGABRT: an allocation that is not fallible)"; fi
+    for mode in "" step; do
+        "$T/oom" $mode >"$T/oom.log" 2>&1; RC=$?
+        what="C host, RLIMIT_AS set mid-run${mode:+ after a step} ($(sed -n 's/^RLIMIT_AS set at //p' "$T/oom.log"))"
+        if [ "$RC" = 0 ] && grep -qE "^[0-9]+ passed, 0 failed$" "$T/oom.log"; then
+            ok "$what: STYLIZE_ERROR_OUT_OF_MEMORY \"$(sed -n 's/^message: //p' "$T/oom.log")\", malloc live bytes $(sed -n 's/^malloc live bytes across the failed run: //p' "$T/oom.log") across it, then a 128 px call completes"
+        else cp "$T/oom.log" "$T/err"; bad "$what: exit $RC (134 = SIGABRT: an allocation that is not fallible)"; fi
+    done
 else bad "oom.c does not compile with \$(pkg-config --cflags --libs stylize)"; fi
 
 # --- GIMP: the plug-in killed while it runs ------------------------------------------------

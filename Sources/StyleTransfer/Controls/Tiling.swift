@@ -150,7 +150,10 @@ extension StyleTransfer {
                     }
                     var optimizer: any Optimizer = options.optimizer == .lbfgs
                         ? LBFGS(history: options.lbfgsHistory) : Adam(learningRate: options.learningRate)
-                    for _ in 0..<steps { _ = optimizer.step(&t, f) }
+                    for _ in 0..<steps {
+                        try Memory.ensureStep(floats: t.count)  // its vectors are Swift arrays (Memory.swift)
+                        _ = optimizer.step(&t, f)
+                    }
                     let share = 1 / Double(xs.count * ys.count)
                     losses.content += share * tileLoss.content
                     losses.style += share * tileLoss.style
