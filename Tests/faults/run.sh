@@ -2,8 +2,9 @@
 # Faults from outside, with real processes and the real model: Ctrl-C (SIGINT,
 # once and twice), SIGTERM (while iterating and while the output is being
 # written), a full disk (the output, the --log), a memory limit (ulimit -v, a
-# memory cgroup where one can be made, and RLIMIT_AS reached in the middle of a
-# C host's call: oom.c), and killing a `vips stylize` run or GIMP's plug-in.
+# memory cgroup where one can be made, RLIMIT_AS reached in the middle of a
+# C host's call: oom.c, and a C host under RLIMIT_AS from its start: aslimit.c),
+# and killing a `vips stylize` run or GIMP's plug-in.
 #
 #   STYLIZE_BIN (default: stylize on PATH), STYLIZE_MODEL, IMAGES (default examples/)
 #   Tests/faults/run.sh
@@ -235,6 +236,18 @@ if cc -std=gnu11 -Wall -Wextra -Werror -O1 "$HERE/oom.c" $(pkg-config --cflags -
         else cp "$T/oom.log" "$T/err"; bad "$what: exit $RC (134 = SIGABRT: an allocation that is not fallible)"; fi
     done
 else bad "oom.c does not compile with \$(pkg-config --cflags --libs stylize)"; fi
+
+# --- a C host under RLIMIT_AS from its start (aslimit.c) ------------------------------
+# The largest size stylize_check admits under the limit runs: the engine maps its
+# threads' BLAS buffers and arenas before admission measures (AddressLimit.swift).
+# shellcheck disable=SC2046
+if cc -std=gnu11 -Wall -Wextra -Werror -O1 "$HERE/aslimit.c" $(pkg-config --cflags --libs stylize) \
+      -Wl,-rpath,"$(pkg-config --variable=libdir stylize)" -o "$T/aslimit" 2>"$T/err"; then
+    "$T/aslimit" >"$T/aslimit.log" 2>&1; RC=$?
+    what="C host under RLIMIT_AS $(sed -n 's/^RLIMIT_AS: \([0-9]* MiB\).*/\1/p' "$T/aslimit.log"): the largest admitted size ($(sed -n 's/^largest admitted size: //p' "$T/aslimit.log"))"
+    if [ "$RC" = 0 ] && grep -qE "^[0-9]+ passed, 0 failed$" "$T/aslimit.log"; then ok "$what runs"
+    else cp "$T/aslimit.log" "$T/err"; bad "$what: exit $RC"; fi
+else bad "aslimit.c does not compile with \$(pkg-config --cflags --libs stylize)"; fi
 
 # --- GIMP: the plug-in killed while it runs ------------------------------------------------
 # gimp-console (Script-Fu batch, a throwaway profile) runs the plug-in for 100000

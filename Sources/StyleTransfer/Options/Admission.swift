@@ -62,6 +62,7 @@ public enum Admission {
         limit = min(limit, cgroupHeadroom)
         var rl = rlimit()
         if getrlimit(Int32(RLIMIT_AS.rawValue), &rl) == 0, rl.rlim_cur != rlim_t.max {  // RLIM_INFINITY
+            AddressLimit.mapEngineBuffers()  // so that what is mapped now includes the threads' buffers
             limit = min(limit, Int(clamping: rl.rlim_cur) - mappedBytes)
         }
         return max(0, limit)

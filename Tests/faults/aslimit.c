@@ -1,0 +1,84 @@
+/* A C host that runs under an address-space limit from its start (`ulimit -v`,
+ * RLIMIT_AS): what admission admits must run. Admission subtracts what is
+ * mapped now from the limit; the engine's threads map more on their first
+ * concurrent BLAS call (OpenBLAS's buffer, ~110 MiB each) and their first
+ * malloc (a 64 MiB glibc arena each), which the memory plan does not count.
+ * The library maps them before admission measures (AddressLimit.swift);
+ * without that, the largest admitted run failed (SIGABRT before allocations
+ * were checked, an out-of-memory error after).
+ *
+ * RLIMIT_AS = what is mapped once the model is open + EXTRA; the largest
+ * options->size stylize_check admits (binary search, one level ending there)
+ * is then run with stylize_with_model: it must return STYLIZE_OK.
+ *
+ *   cc aslimit.c $(pkg-config --cflags --libs stylize) -o aslimit && STYLIZE_MODEL=... ./aslimit
+ * Prints the limit, the size and "N passed, M failed". */
+#include <stylize.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "../c/check.h"
+
+enum { W = 1024, H = 768, SW = 256 };
+#define EXTRA ((size_t)900 << 20)
+
+/* Address space mapped now (VmSize), which RLIMIT_AS counts. */
+static size_t mapped_bytes(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    size_t kb = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmSize: %zu kB", &kb) == 1) break;
+    if (f) fclose(f);
+    return kb * 1024;
+}
+
+int main(void) {
+    setvbuf(stdout, NULL, _IONBF, 0);
+    static uint8_t content[W * H * 3], style[SW * SW * 3], out[W * H * 3];
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            uint8_t *q = content + ((size_t)y * W + x) * 3;
+            q[0] = (uint8_t)(x / 4); q[1] = (uint8_t)(y / 3); q[2] = (uint8_t)((x + y) / 7);
+        }
+    for (int i = 0; i < SW * SW * 3; i++) style[i] = (uint8_t)((i * 37 / 3) % 251);
+    stylize_image c = { content, W, H, 3, W * 3 }, s = { style, SW, SW, 3, SW * 3 };
+
+    stylize_model *model = NULL;
+    stylize_status st = stylize_model_open(getenv("STYLIZE_MODEL"), &model);
+    CHECK(st == STYLIZE_OK, "model: %s", stylize_last_error());
+    if (st != STYLIZE_OK) { printf("%d passed, %d failed\n", passed, failed); return 1; }
+
+    struct rlimit rl = { mapped_bytes() + EXTRA, RLIM_INFINITY };
+    CHECK(setrlimit(RLIMIT_AS, &rl) == 0, "setrlimit");
+    printf("RLIMIT_AS: %zu MiB (%zu MiB mapped with the model open)\n", (size_t)rl.rlim_cur >> 20,
+           mapped_bytes() >> 20);
+
+    stylize_options o;
+    stylize_options_init(&o);
+    o.scales = 1;
+    o.iterations = 1;
+    int lo = 0, hi = W;  /* lo: admitted (0: none yet), hi: refused or beyond the content */
+    o.size = o.output_size = hi;
+    if (stylize_check(model, &c, &s, 1, &o) == STYLIZE_OK) lo = hi;
+    while (hi - lo > 8) {
+        int mid = (lo + hi) / 2;
+        o.size = o.output_size = mid;
+        if (stylize_check(model, &c, &s, 1, &o) == STYLIZE_OK) lo = mid; else hi = mid;
+    }
+    CHECK(lo >= 128 && lo < W, "the largest admitted size is %d px: the limit should admit a mid-sized run", lo);
+    printf("largest admitted size: %d px\n", lo);
+    if (lo > 0) {
+        o.size = o.output_size = lo;
+        st = stylize_with_model(model, &c, &s, 1, &o, NULL, NULL, out, W * 3);
+        CHECK(st == STYLIZE_OK, "the admitted %d px run: status %d (%s): %s", lo, st, stylize_status_string(st),
+              stylize_last_error());
+        printf("run at %d px: %s, %zu MiB mapped after it\n", lo, stylize_status_string(st), mapped_bytes() >> 20);
+    }
+    stylize_model_close(model);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed != 0;
+}
