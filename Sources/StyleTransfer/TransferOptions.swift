@@ -89,6 +89,10 @@ public struct TransferOptions: Sendable {
     public var mask: Mask?
     /// Memory budget in bytes; levels that would not fit are optimised in tiles. nil = no limit.
     public var maxMemory: Int?
+    /// λ_t of the temporal loss (TemporalLoss.swift); it applies only with `temporal` set. 0 = none.
+    public var temporalWeight = number(.temporalWeight)
+    /// The warped previous frame and its per-pixel weight (a video host's flow); nil = no temporal loss.
+    public var temporal: TemporalTarget?
 
     public static let minimumLevelSide = 64
 
@@ -190,6 +194,12 @@ public struct TransferOptions: Sendable {
         if let mask, !(mask.width >= 1 && mask.height >= 1 && mask.values.allSatisfy({ $0.isFinite && $0 >= 0 && $0 <= 1 })) {
             throw OptionError(.mask, "values must be in 0...1")
         }
+        try number(.temporalWeight, temporalWeight)
+        if let t = temporal, !(t.target.width == t.weight.width && t.target.height == t.weight.height && t.weight.width >= 1
+                               && t.weight.height >= 1 && t.weight.values.allSatisfy({ $0.isFinite && $0 >= 0 && $0 <= 1 })
+                               && t.target.pixels.allSatisfy(\.isFinite)) {
+            throw OptionError(.temporalWeight, "the temporal target must be finite and its weights in 0...1, both of one size")
+        }
     }
 }
 
@@ -230,7 +240,8 @@ public struct LossTerms: Sendable, Equatable {
     public var content = 0.0
     public var style = 0.0
     public var tv = 0.0
-    public var total: Double { content + style + tv }
+    public var temporal = 0.0
+    public var total: Double { content + style + tv + temporal }
     public init() {}
 }
 

@@ -117,6 +117,8 @@ struct MirrorMap {
 public final class MirroredObjective {
     let objective: TransferObjective
     let map: MirrorMap
+    /// Ruder et al.'s temporal loss, on the picture (not its margin), or nil.
+    let temporal: (target: TemporalTarget, weight: Double)?
     /// The picture's size.
     public let width: Int
     public let height: Int
@@ -140,6 +142,7 @@ public final class MirroredObjective {
         self.width = width
         self.height = height
         map = MirrorMap(width: width, height: height, margin: m)
+        temporal = TemporalTarget.level(options, width: width, height: height).map { ($0, options.temporalWeight) }
         objective = try TransferObjective(network: network, width: width + 2 * m, height: height + 2 * m,
                                       content: content?.reflectPadded(m), styleTargets: styleTargets,
                                       mask: mask?.reflectPadded(m), options: options, layers: layers)
@@ -147,8 +150,14 @@ public final class MirroredObjective {
 
     /// Loss terms of P x and the gradient with respect to the picture x (planar RGB 0-255).
     public func evaluate(_ picture: [Float]) -> (LossTerms, [Float]) {
-        let (terms, g) = objective.evaluate(map.forward(picture, channels: 3))
-        return (terms, map.adjoint(g, channels: 3))
+        var (terms, g) = objective.evaluate(map.forward(picture, channels: 3))
+        var gradient = map.adjoint(g, channels: 3)
+        if let temporal {
+            terms.temporal = gradient.withUnsafeMutableBufferPointer {
+                TemporalLoss.evaluate(picture, temporal.target, weight: temporal.weight, gradient: $0.baseAddress)
+            }
+        }
+        return (terms, gradient)
     }
 }
 

@@ -118,6 +118,7 @@ extension StyleTransfer {
                        advance: (LossTerms, Int, Int, [Float]) throws -> Void) throws {
         let (cw, ch) = (w + 2 * m, h + 2 * m)
         let canvasContent = content?.reflectPadded(m), canvasMask = mask?.reflectPadded(m)
+        let temporal = TemporalTarget.level(options, width: w, height: h)
         let overlap = max(16, tile / 8)  // ramps of tile/8: enough to hide seams, little repeated work
         let passes = n >= 2 ? max(2, min(4, n / 4)) : 1
         var stepsBefore = 0
@@ -143,21 +144,27 @@ extension StyleTransfer {
                                                       styleTargets: targets, mask: canvasMask?.cropped(x: x0, y: y0, width: tw, height: th),
                                                       options: options, layers: layers)
                     var tileLoss = LossTerms()
+                    // The temporal loss on the tile's own picture region (a mean over it, as over the picture).
+                    let tileTemporal = temporal?.cropped(x: rx, y: ry, width: rw, height: rh)
                     let f: Objective = { px in
-                        let (terms, g) = objective.evaluate(map.forward(px, channels: 3))
+                        var (terms, g) = objective.evaluate(map.forward(px, channels: 3))
+                        var gradient = map.adjoint(g, channels: 3)
+                        if let tileTemporal {
+                            terms.temporal = gradient.withUnsafeMutableBufferPointer {
+                                TemporalLoss.evaluate(px, tileTemporal, weight: options.temporalWeight, gradient: $0.baseAddress)
+                            }
+                        }
                         tileLoss = terms
-                        return (terms.total, map.adjoint(g, channels: 3))
+                        return (terms.total, gradient)
                     }
                     var optimizer: any Optimizer = options.optimizer == .lbfgs
                         ? LBFGS(history: options.lbfgsHistory) : Adam(learningRate: options.learningRate)
-                    for _ in 0..<steps {
-                        try Memory.ensureStep(floats: t.count)  // its vectors are Swift arrays (Memory.swift)
-                        _ = optimizer.step(&t, f)
-                    }
+                    for _ in 0..<steps { _ = optimizer.step(&t, f) }
                     let share = 1 / Double(xs.count * ys.count)
                     losses.content += share * tileLoss.content
                     losses.style += share * tileLoss.style
                     losses.tv += share * tileLoss.tv
+                    losses.temporal += share * tileLoss.temporal
                     // Feathers over the tile's canvas window, read where the picture region lies in it.
                     let fx = Tiling.feather(start: x0, length: tw, total: cw, overlap: overlap)
                     let fy = Tiling.feather(start: y0, length: th, total: ch, overlap: overlap)
@@ -174,6 +181,7 @@ extension StyleTransfer {
                     let seen = Double(xs.count * ys.count) / Double(done)  // mean over the tiles done so far
                     var mean = LossTerms()
                     (mean.content, mean.style, mean.tv) = (losses.content * seen, losses.style * seen, losses.tv * seen)
+                    mean.temporal = losses.temporal * seen
                     try advance(mean, stepsNow, objective.evaluations, x)
                 }
             }

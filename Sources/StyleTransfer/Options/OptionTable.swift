@@ -7,6 +7,7 @@ public enum OptionKey: String, CaseIterable, Sendable {
     case size, outputSize, iterations, timeLimit, contentWeight, styleWeight, tvWeight, contentLayers, styleLayers
     case initialization, initImage, optimizer, learningRate, pooling, seed
     case styleBlend, styleScale, preserveColors, scales, scaleIterations, maxMemory, mask, model
+    case temporalWeight
 }
 
 public struct OptionSpec: Sendable {
@@ -174,6 +175,11 @@ public enum OptionTable {
              cli: "mask", c: "mask", vips: "mask"),
         spec(.model, .path, 0, 0, "$STYLIZE_MODEL, then the installed VGG16", help: "Model file (safetensors)",
              cli: "model", c: "model_path", vips: "model"),
+        // Ruder et al.'s temporal loss (TemporalLoss.swift): a video frame stays near the previous
+        // stylized frame warped by the flow; weighed against content 1 and style 1e-4 on the same 0-255 scale.
+        spec(.temporalWeight, .real, 0, 1e6, "300",
+             help: "Weight of the temporal loss that keeps a video frame close to the previous stylized frame warped by the optical flow; 0 = independent frames",
+             cli: "temporal-weight", c: "temporal_weight"),
     ]
 
     private static func spec(_ key: OptionKey, _ kind: OptionSpec.Kind, _ minimum: Double, _ maximum: Double,
