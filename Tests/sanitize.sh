@@ -2,7 +2,7 @@
 # libstylize under sanitizers, built from the sources with them (the objects
 # once per mode, Tests/fuzz/modules.sh), run by the C ABI suite and the hosts:
 #
-#   Tests/sanitize.sh [address|thread]...     -> last line "N passed, M failed"
+#   Tests/sanitize.sh [address|thread|thread-full]...  -> last line "N passed, M failed"
 #
 #   address  AddressSanitizer (+ LeakSanitizer) in the library, the C tests
 #            and the vips module; UndefinedBehaviorSanitizer in the C (the
@@ -23,10 +23,14 @@
 #   thread   ThreadSanitizer in the library and Tests/soak/soak.c run short
 #            (8 calls, layers relu1_1..relu2_2): four threads sharing one model
 #            handle, each with its own option mix, must give the bytes of the
-#            same call made alone.
-#            (The whole C ABI suite under TSan took about 5 minutes; the
-#            threads are what TSan is for.)
-# Default: both. Any sanitizer report fails the mode (halt_on_error), as does a
+#            same call made alone. The CI's TSan run (about a minute: the
+#            threads are what TSan is for).
+#   thread-full  by hand: the whole C ABI suite (Tests/c/test_abi.c, its two
+#            threads on one handle and the per-thread last error included)
+#            under TSan, then the soak at full depth with its 200 calls: about
+#            5 + 9 minutes here (most of it the first use of each instrumented
+#            layer). Shares thread's build.
+# Default: address and thread. Any sanitizer report fails the mode (halt_on_error), as does a
 # failed check. Needs $STYLIZE_MODEL (default: the installed model), clang,
 # and for the vips suite libvips-dev and pyvips (in PYTHONPATH or /usr/local).
 # Build folders: $STYLIZE_SANITIZE_BUILD (default .build-sanitize).
@@ -113,11 +117,11 @@ for mode in "${modes[@]}"; do
     case "$mode" in
     address) cflags="-fsanitize=address,undefined -fno-sanitize-recover=all"; test=("$REPO/Tests/c/test_abi.c") ;;
     # The toolchain's TSan runtime intercepts libdispatch, so it needs the toolchain's dispatch and blocks.
-    thread) cflags="-fsanitize=thread -L$SWIFT_LIBS -Wl,-rpath,$SWIFT_LIBS -ldispatch -lBlocksRuntime"
+    thread|thread-full) cflags="-fsanitize=thread -L$SWIFT_LIBS -Wl,-rpath,$SWIFT_LIBS -ldispatch -lBlocksRuntime"
             test=("$REPO/Tests/soak/soak.c") ;;
-    *) bad "unknown mode $mode (address or thread)"; continue ;;
+    *) bad "unknown mode $mode (address, thread or thread-full)"; continue ;;
     esac
-    B="$BUILD/$mode"
+    B="$BUILD/${mode%-full}"  # thread-full: thread's objects
     prog="$B/$(basename "${test[0]}" .c)"
     start=$SECONDS
     # The library as build-lib.sh lays it out (SONAME, exports), with the sanitizer.
@@ -142,6 +146,13 @@ for mode in "${modes[@]}"; do
     thread)
         # 8 calls, 4 of them the warm-up: the threads' checks, not the soak's figures.
         STYLIZE_SOAK_SHALLOW=1 run_c "thread: soak, 4 threads sharing one model:" "$B/soak.log" "$prog" 8 4 ;;
+    thread-full)
+        if clang -std=gnu11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer $cflags \
+               -I "$REPO/Sources/Stylize/include" "$REPO/Tests/c/test_abi.c" -L "$B/lib" -lstylize \
+               -Wl,-rpath,"$B/lib" -lpthread -lm -o "$B/test_abi" 2> >(quiet); then
+            run_c "thread-full: test_abi" "$B/test_abi.log" "$B/test_abi"
+        else bad "thread-full: test_abi build"; fi
+        run_c "thread-full: soak, 200 calls from 4 threads sharing one model:" "$B/soak-full.log" "$prog" ;;
     esac
 done
 echo "$passed passed, $failed failed"
