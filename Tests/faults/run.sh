@@ -4,7 +4,7 @@
 # written), a full disk (the output, the --log), a memory limit (ulimit -v, a
 # memory cgroup where one can be made, RLIMIT_AS reached in the middle of a
 # C host's call: oom.c, and a C host under RLIMIT_AS from its start: aslimit.c),
-# and killing a `vips stylize` run or GIMP's plug-in.
+# and killing a `vips stylize` run or GIMP's plug-in, or cancelling it in GIMP.
 #
 #   STYLIZE_BIN (default: stylize on PATH), STYLIZE_MODEL, IMAGES (default examples/)
 #   Tests/faults/run.sh
@@ -286,6 +286,39 @@ if command -v gimp-console >/dev/null && [ -x "$PLUG_DIR/stylize" ]; then
                 || bad "GIMP: plug-in killed by SIG$sig: gimp-console exit $RC, saved: $(ls "$out" 2>&1)"
         else kill -KILL "$PID" 2>/dev/null; finish; bad "GIMP: never saw the plug-in compute (exit $RC)"; fi
     done
+    # The user's Cancel: GIMP with its interface (on a virtual X display) shows the run's
+    # progress in a "Progress" dialog; Escape there cancels it as its Cancel button does
+    # (GIMP ends the plug-in and the call returns "cancelled"). The next batch command
+    # saves the picture: pixel for pixel as loaded; GIMP goes on and quits normally.
+    if command -v gimp >/dev/null && command -v Xvfb >/dev/null && command -v xdotool >/dev/null; then
+        n=90; while [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ]; do n=$((n + 1)); done
+        Xvfb ":$n" -screen 0 1280x1024x24 >/dev/null 2>&1 & XPID=$!
+        sleep 2
+        out="$T/gimp-cancel.png"
+        run="(let* ((img (car (gimp-file-load RUN-NONINTERACTIVE \"$TINY\" \"$TINY\"))) (drw (car (gimp-image-get-active-drawable img)))) (plug-in-stylize RUN-NONINTERACTIVE img drw \"$IMAGES/tiny_style_64.png\" 100000 64 1e-4 0 1.0 0 -1 1.0 3 \"\" 0.5 0))"
+        save="(let* ((img (vector-ref (cadr (gimp-image-list)) 0)) (drw (car (gimp-image-get-active-drawable img)))) (gimp-file-save RUN-NONINTERACTIVE img drw \"$out\" \"$out\"))"
+        DISPLAY=":$n" GIMP2_DIRECTORY="$G" timeout 300 gimp -d -f -s -b "$run" -b "$save" -b '(gimp-quit 0)' >/dev/null 2>"$T/err" & PID=$!
+        plug=""; cpu=0; end=$((SECONDS + 180))
+        while [ $SECONDS -lt $end ] && kill -0 "$PID" 2>/dev/null; do
+            gimp="$(pgrep -P "$PID" | head -n 1)"
+            plug="$([ -n "$gimp" ] && pgrep -P "$gimp" -f 'plug-ins/stylize/stylize' | head -n 1)"
+            cpu="$([ -n "$plug" ] && awk '{ print $14 + $15 }' "/proc/$plug/stat" 2>/dev/null || echo 0)"
+            [ "${cpu:-0}" -ge $((2 * $(getconf CLK_TCK))) ] && break
+            sleep 0.2
+        done
+        win="$(DISPLAY=":$n" xdotool search --name '^Progress$' 2>/dev/null | head -n 1)"
+        if [ -n "$plug" ] && [ "${cpu:-0}" -gt 0 ] && [ -n "$win" ] \
+           && DISPLAY=":$n" xdotool windowfocus --sync "$win" key --window "$win" Escape 2>/dev/null; then
+            gone=""; for _ in $(seq 1 100); do kill -0 "$plug" 2>/dev/null || { gone=1; break; }; sleep 0.1; done
+            finish
+            vips rawsave "$out" "$T/saved.raw" 2>/dev/null
+            [ -n "$gone" ] && [ "$RC" = 0 ] && [ "$(size_of "$out" 2>/dev/null)" = "$(size_of "$TINY")" ] \
+                && cmp -s "$T/saved.raw" "$T/tiny.raw" \
+                && ok "GIMP: the run cancelled (Escape on its Progress dialog) after $((cpu / $(getconf CLK_TCK))) s of CPU: the plug-in ended, GIMP saved the picture unchanged (pixel for pixel) and quit normally" \
+                || bad "GIMP: cancelled run: plug-in ended: ${gone:-no}, gimp exit $RC, saved: $(ls "$out" 2>&1)"
+        else kill -KILL "$PID" 2>/dev/null; finish; bad "GIMP: no Progress dialog or plug-in to cancel (window '${win}', plug-in '${plug}', exit $RC)"; fi
+        kill "$XPID" 2>/dev/null; wait "$XPID" 2>/dev/null
+    else skip "GIMP cancel: needs gimp, Xvfb and xdotool"; fi
 else skip "GIMP: no gimp-console or no plug-in in $PLUG_DIR"; fi
 
 # --- vips stylize killed while it iterates ------------------------------------
