@@ -50,7 +50,8 @@ enum Marshal {
     static let optionsV1Size = fieldEnd(\.style_scale, Double.self)
     static let optionsFieldEnds = [optionsV1Size, fieldEnd(\.scales, Int32.self), fieldEnd(\.max_memory, UInt64.self),
                                    fieldEnd(\.mask, UnsafePointer<UInt8>?.self), fieldEnd(\.mask_stride, Int.self),
-                                   fieldEnd(\.time_limit, Double.self)]
+                                   fieldEnd(\.time_limit, Double.self),
+                                   fieldEnd(\.temporal_weight, Double.self)]
 
     private static func fieldEnd<T>(_ field: PartialKeyPath<stylize_options>, _ type: T.Type) -> Int {
         (MemoryLayout<stylize_options>.offset(of: field) ?? MemoryLayout<stylize_options>.size) + MemoryLayout<T>.size
@@ -82,6 +83,11 @@ enum Marshal {
         o.mask_stride = 0
         o.output_size = Int32(d.outputSize)
         o.time_limit = d.timeLimit
+        o.init_image = nil
+        o.temporal_target = nil
+        o.temporal_mask = nil
+        o.temporal_mask_stride = 0
+        o.temporal_weight = d.temporalWeight
         return o
     }
 
@@ -148,6 +154,7 @@ enum Marshal {
             }
             t.mask = Mask(width: w, height: h, values: values)
         }
+        try videoFrame(o, into: &t, pixelsRequired: pixelsRequired)
         if let blend = o.style_blend {
             t.styleBlend = Array(UnsafeBufferPointer(start: blend, count: styleCount))
         }
@@ -158,5 +165,36 @@ enum Marshal {
             t[keyPath: keyPath] = try LayerWeight.parseList(text, key: key)
         }
         return t
+    }
+}
+
+extension Marshal {
+    /// A video frame's inputs (Ruder et al.): the start picture, the warped previous
+    /// frame w and its per-pixel weight c. Checked like the content; without pixels
+    /// (stylize_check) only their sizes are, and 1 x 1 stand-ins go to the validator.
+    static func videoFrame(_ o: stylize_options, into t: inout TransferOptions, pixelsRequired: Bool) throws {
+        t.temporalWeight = o.temporal_weight
+        func image(_ pointer: UnsafePointer<stylize_image>, _ name: String) throws -> Image {
+            let image = try checkImage(pointer, name, pixelsRequired: pixelsRequired)
+            try Admission.check(size(image), name: name)
+            return pixelsRequired ? try planar(image, name: name) : Image(width: 1, height: 1, pixels: [0, 0, 0])
+        }
+        if let p = o.init_image { t.initialization = .image(try image(p, "options->init_image")) }
+        guard let p = o.temporal_target else { return }
+        let target = try image(p, "options->temporal_target")
+        let w = target.width, h = target.height
+        var values = [Float](repeating: 1, count: w * h)
+        if let mask = o.temporal_mask {
+            do {
+                try checkStride(o.temporal_mask_stride, width: Int(p.pointee.width), height: Int(p.pointee.height),
+                                channels: 1, name: "options->temporal_mask_stride")
+            } catch let e as ABIError {
+                throw ABIError.option(e.message)
+            }
+            if pixelsRequired {
+                for y in 0..<h { for x in 0..<w { values[y * w + x] = Float(mask[y * o.temporal_mask_stride + x]) / 255 } }
+            }
+        }
+        t.temporal = TemporalTarget(target: target, weight: Mask(width: w, height: h, values: values))
     }
 }

@@ -273,6 +273,50 @@ int main(void) {
         CHECK(left_changed > W * H / 8, "masked-in half barely changed (%d bytes)", left_changed);
     }
 
+    /* A video frame with the caller's own flow (Ruder et al.): the temporal target w is a
+     * flat grey, trusted (c = 255) on the left half and not (0) on the right; a strong
+     * temporal weight holds the left half near w, the right half is stylized freely.
+     * An older caller's struct_size (ending before init_image) reads none of it. */
+    {
+        static uint8_t grey[H * W * 3], tmask[H * (W + 1)];
+        memset(grey, 128, sizeof grey);
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W + 1; x++) tmask[y * (W + 1) + x] = x < W / 2 ? 255 : 0;
+        stylize_image target = image(grey, W, H, 3, W * 3);
+        o = small_options();
+        o.temporal_target = &target;
+        o.temporal_mask = tmask;
+        o.temporal_mask_stride = W + 1;
+        o.temporal_weight = 1e5;
+        st = stylize_with_model(model, &c, &s, 1, &o, NULL, NULL, out2, W * 3);
+        CHECK(st == STYLIZE_OK, "temporal target: %s", stylize_last_error());
+        double left = 0, right = 0;
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++)
+                for (int k = 0; k < 3; k++) *(x < W / 2 ? &left : &right) += abs(out2[(y * W + x) * 3 + k] - 128);
+        CHECK(left < right / 4, "mean distance to the temporal target: %.1f where trusted, %.1f where not",
+              left / (W * H * 1.5), right / (W * H * 1.5));
+        /* The start picture alone: a run from the grey ends nearer to it than the one from the content. */
+        o = small_options();
+        o.init_image = &target;
+        st = stylize_with_model(model, &c, &s, 1, &o, NULL, NULL, out2, W * 3);
+        double from_grey = 0, from_content = 0;
+        for (size_t i = 0; i < sizeof out; i++) { from_grey += abs(out2[i] - 128); from_content += abs(out[i] - 128); }
+        CHECK(st == STYLIZE_OK && from_grey < from_content, "init_image: status %d, distance to grey %.0f (from content %.0f): %s",
+              st, from_grey, from_content, stylize_last_error());
+        o.temporal_target = &target;
+        o.temporal_mask = tmask;
+        o.temporal_mask_stride = W - 1;
+        memset(out2, 0xAB, sizeof out2);
+        st = stylize_with_model(model, &c, &s, 1, &o, NULL, NULL, out2, W * 3);
+        expect_failure("temporal_mask_stride < width", st, STYLIZE_ERROR_INVALID_OPTION, "temporal_mask_stride", out2, sizeof out2);
+        o = small_options();
+        o.struct_size = offsetof(stylize_options, init_image);
+        o.init_image = o.temporal_target = (const stylize_image *)1;  /* would crash if read */
+        st = stylize_with_model(model, &c, &s, 1, &o, NULL, NULL, out2, W * 3);
+        CHECK(st == STYLIZE_OK && memcmp(out, out2, sizeof out) == 0, "options ending before init_image: %s", stylize_last_error());
+    }
+
     /* Coarse to fine: two levels (64 and 128 px) still report `iterations` steps in all. */
     {
         o = small_options();

@@ -94,6 +94,7 @@ static int set_field(stylize_options *o, const char *field, const char *text, in
     else if (!strcmp(field, "learning_rate")) o->learning_rate = d;
     else if (!strcmp(field, "style_scale")) o->style_scale = d;
     else if (!strcmp(field, "time_limit")) o->time_limit = d;
+    else if (!strcmp(field, "temporal_weight")) o->temporal_weight = d;
     else *known = 0;
     return 1;
 }

@@ -142,6 +142,21 @@ typedef struct stylize_options {
     double time_limit;         /* seconds, 0..604800 (default 0 = none): the levels' iterations are
                                   planned from the machine's measured speed to end within it
                                   (`iterations` is then not used) */
+    /* Added for video (read only when struct_size covers them): a frame kept
+     * consistent with the one before it, after Ruder, Dosovitskiy and Brox
+     * (GCPR 2016), with the caller's own optical flow. The temporal loss is
+     * L_t = temporal_weight / D * sum_i c_i (x_i - w_i)^2 over the picture's
+     * D = 3 * width * height values (0-255), w = temporal_target, c = the mask. */
+    const struct stylize_image *init_image; /* NULL (default: `init`), or the picture the optimisation
+                                  starts from, any size (resized to the content), e.g. the previous
+                                  stylized frame warped into this one */
+    const struct stylize_image *temporal_target; /* NULL (default: no temporal loss), or w: the previous
+                                  stylized frame warped into this one by the flow, any size */
+    const uint8_t *temporal_mask; /* NULL (c = 1 everywhere), or temporal_target->height rows of
+                                  temporal_target->width bytes, temporal_mask_stride apart: c, 255 =
+                                  the flow is trusted there, 0 = disoccluded or a motion boundary */
+    size_t temporal_mask_stride; /* bytes from one temporal_mask row to the next, >= its width */
+    double temporal_weight;    /* 0..1e6 (default: the option table's; 0 = independent frames) */
 } stylize_options;
 
 /* An image passed in: interleaved 8-bit sRGB, channels 3 or 4. The library
