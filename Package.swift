@@ -39,6 +39,13 @@ let package = Package(
             linkerSettings: [.linkedLibrary("vips"), .linkedLibrary("gobject-2.0"), .linkedLibrary("glib-2.0")]
         ),
         .target(
+            // Optical flow for `stylize video`: OpenCV's DIS flow and remap (Debian's
+            // libopencv-video-dev) behind an extern "C" wrapper.
+            name: "CFlow",
+            cxxSettings: [.unsafeFlags(["-I/usr/include/opencv4", "-O2"])],
+            linkerSettings: [.linkedLibrary("opencv_video"), .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_core")]
+        ),
+        .target(
             // Finding and reading the model file, shared by the C ABI and the CLI.
             name: "ModelStore",
             dependencies: ["StyleTransfer"]
@@ -53,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "StylizeCLI",
             dependencies: [
-                "StyleTransfer", "ModelStore", "CVipsShim", "COpenBLAS",
+                "StyleTransfer", "ModelStore", "CVipsShim", "COpenBLAS", "CFlow",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

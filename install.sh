@@ -62,6 +62,8 @@ GIMP_DEV="$(gimp_dev_package)"
 # python3 (Debian 13's pip no longer brings setuptools along).
 PACKAGES="libvips-dev libvips-tools libopenblas-dev $GIMP_DEV gimp pkg-config gcc unzip
   python3 python3-venv python3-pip python3-cffi python3-pkgconfig python3-dev python3-setuptools"
+# `stylize video`: the ffmpeg/ffprobe programs decode and encode; OpenCV's DIS optical flow (Sources/CFlow).
+PACKAGES="$PACKAGES ffmpeg libopencv-video-dev"
 [ "$RUN_TESTS" = 1 ] && PACKAGES="$PACKAGES xvfb xdotool x11-utils imagemagick"
 missing=""
 for p in $PACKAGES; do

@@ -64,6 +64,7 @@ suite contract bash "$REPO/Tests/contract/run.sh" "$PREFIX"
 suite soak bash "$REPO/Tests/soak/run.sh" "$PREFIX"
 suite study bash "$REPO/Tests/cli/study_test.sh"
 suite batch bash "$REPO/Tests/batch/run.sh"
+suite video bash "$REPO/Tests/video/run.sh"
 # A one-node Slurm cluster on localhost (installs slurmctld, slurmd, munge with apt-get if missing).
 suite scaleout bash "$REPO/Tests/scaleout/run.sh"
 suite faults bash "$REPO/Tests/faults/run.sh"

@@ -9,7 +9,7 @@ struct Stylize: ParsableCommand {
         abstract: "Neural style transfer (Gatys, Ecker and Bethge) on the CPU.",
         discussion: "Run `stylize CONTENT STYLE -o OUT.png`; see `stylize help <subcommand>`.",
         version: "1.0.0",
-        subcommands: [Transfer.self, Reconstruct.self, Texture.self, Score.self, OptionsCommand.self, ModelCommand.self, Bench.self, Study.self, Batch.self],
+        subcommands: [Transfer.self, Reconstruct.self, Texture.self, Score.self, OptionsCommand.self, ModelCommand.self, Bench.self, Study.self, Batch.self, Video.self],
         defaultSubcommand: Transfer.self
     )
 }
@@ -86,6 +86,12 @@ struct Transfer: ParsableCommand {
     @Option(name: .table(.initialization), help: ArgumentHelp(OptionTable[.initialization].fullHelp + "; 'random' = noise, 'image' = --init-image"))
     var initialization: String?
     @Option(name: .table(.initImage), help: .table(.initImage)) var initImage: String?
+    // The engine's video-frame input with a caller's own flow (`stylize video` computes its own).
+    @Option(name: .table(.temporalWeight), parsing: .unconditional, help: .table(.temporalWeight)) var temporalWeight: Double?
+    @Option(help: "Temporal target: the previous stylized frame warped into this one (with --temporal-weight; Ruder et al.).")
+    var temporalTarget: String?
+    @Option(help: "Where the temporal target is trusted: white = weight 1, black = 0 (default: everywhere).")
+    var temporalMask: String?
 
     @OptionGroup var common: OptimizationOptions
 
@@ -114,6 +120,8 @@ struct Transfer: ParsableCommand {
             guard initImage != nil else { throw OptionError(.initialization, "'image' needs --init-image FILE") }
         case let name?: o.initialization = try OptionTable.choice(.initialization, name, in: OptionTable.initializations)
         }
+        if let temporalWeight { o.temporalWeight = temporalWeight }
+        if temporalMask != nil && temporalTarget == nil { throw OptionError(.temporalWeight, "--temporal-mask needs --temporal-target FILE") }
         try o.validate(styleCount: stylePaths.count)
         return o
     }
@@ -126,10 +134,17 @@ struct Transfer: ParsableCommand {
     mutating func run() throws {
         noteSeveralStyles()
         try reportingErrors {
-            try runAndSave(content: content, styles: stylePaths, others: [mask, initImage].compactMap { $0 },
+            try runAndSave(content: content, styles: stylePaths,
+                           others: [mask, initImage, temporalTarget, temporalMask].compactMap { $0 },
                            options: try transferOptions(), common: common) { o, load in
                 if let mask { o.mask = Mask(image: try load(mask).image) }
                 if let initImage { o.initialization = .image(try load(initImage).image) }
+                if let temporalTarget {
+                    let target = try load(temporalTarget).image
+                    let weight = try temporalMask.map { Mask(image: try load($0).image).resized(width: target.width, height: target.height) }
+                    o.temporal = TemporalTarget(target: target, weight: weight
+                        ?? Mask(width: target.width, height: target.height, values: [Float](repeating: 1, count: target.width * target.height)))
+                }
             }
         }
     }
