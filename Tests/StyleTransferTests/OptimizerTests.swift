@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import StyleTransfer
+@testable import StyleTransfer
 
 /// L-BFGS and Adam on problems with a known minimum: the Rosenbrock valley
 /// (2-D and the chained 10-D form, minimum at all ones) and a rotated,
@@ -99,6 +99,50 @@ import StyleTransfer
         let steps = Self.runLBFGS(&x, maxSteps: 1000, { f($0) }) { f.distance($0) < 1e-4 * start }
         print("L-BFGS quadratic cond \(condition): \(steps) steps to distance \(f.distance(x) / start) of the start's, f = \(f(x).value)")
         #expect(f.distance(x) < 1e-4 * start)
+    }
+
+    /// At the content image the style loss curves downward along its own
+    /// descent direction (measured on the README's example at 256 px: sᵀy < 0
+    /// on every one of the first steps), so L-BFGS keeps no curvature pair and
+    /// each step is its cautious first step again, one unit at most; a line
+    /// search that only shortens trials crawled (10 steps: loss 9.75e5 ->
+    /// 9.15e5). Here the same shape: the double well f = Σ (x² − R²)², R = 100,
+    /// from near its hilltop, concave for |x| < R/√3: the search must lengthen
+    /// the steps to reach a well in a few of them.
+    @Test func lbfgsLeavesConcaveStart() {
+        let radius: Float = 100
+        let f: Objective = { x in
+            let value = x.reduce(0.0) { $0 + Double(($1 * $1 - radius * radius) * ($1 * $1 - radius * radius)) }
+            return (value, x.map { 4 * $0 * ($0 * $0 - radius * radius) })
+        }
+        var optimizer = LBFGS(history: 10)
+        var x: [Float] = [0.5, 1, 2, -3]
+        for _ in 0..<12 { _ = optimizer.step(&x, f) }
+        let farthest = x.map { abs(abs($0) - radius) }.max()!
+        print("L-BFGS double well: |x| within \(farthest) of R = 100 after 12 steps, \(optimizer.evaluations) evaluations")
+        #expect(farthest < 1)
+    }
+
+    /// The step the line search accepts meets both strong Wolfe conditions, on
+    /// Rosenbrock's valley from scattered points along steepest descent and
+    /// from trial steps far too short and far too long.
+    @Test(arguments: [1e-6, 1e-3, 1.0, 1e3])
+    func wolfeConditionsHold(start: Double) {
+        var rng = SplitMix64(seed: 3)
+        let search = WolfeLineSearch()
+        for _ in 0..<20 {
+            let x = (0..<10).map { _ in Float.random(in: -2...2, using: &rng) }
+            let (f0, g0) = Self.rosenbrock(x)
+            let d = g0.map { -$0 }
+            let slope = zip(g0, d).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            var evaluations = 0
+            guard let p = search.search(from: x, along: d, value: f0, slope: slope, start: start,
+                                        Self.rosenbrock, evaluations: &evaluations)
+            else { Issue.record("no step from \(x)"); continue }
+            #expect(p.value <= f0 + search.sufficientDecrease * p.t * slope, "sufficient decrease at t = \(p.t)")
+            #expect(abs(p.slope) <= -search.curvature * slope || evaluations == search.maxEvaluations,
+                    "curvature at t = \(p.t): |\(p.slope)| vs \(-slope)")
+        }
     }
 
     /// Adam with a constant rate hovers within about the rate of the minimum,

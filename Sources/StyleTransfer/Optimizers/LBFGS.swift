@@ -1,10 +1,11 @@
-/// Limited-memory BFGS (Nocedal & Wright, Algorithm 7.4) with a backtracking
-/// Armijo line search.
+/// Limited-memory BFGS (Nocedal & Wright, Algorithm 7.4) with a strong Wolfe
+/// line search (WolfeLineSearch.swift).
 ///
 /// The line search is what keeps the first iterations sane: plain L-BFGS with
 /// a unit step (torch.optim.LBFGS without line_search_fn) can jump the loss to
-/// 1e25 on style transfer. Memory: `history` pairs (s, y) of the image's size,
-/// so 2 * history * 3 * H * W floats (10 pairs at 512x512 = 63 MB).
+/// 1e25 on style transfer, and one that only backtracks never lengthens the
+/// deliberately small first step. Memory: `history` pairs (s, y) of the image's
+/// size, so 2 * history * 3 * H * W floats (10 pairs at 512x512 = 63 MB).
 public struct LBFGS: Optimizer {
     public let history: Int
     private var s: [[Float]] = []
@@ -56,23 +57,19 @@ public struct LBFGS: Optimizer {
             slope = dot(g0, d)
         }
         if slope == 0 { return f0 }  // at a stationary point
-        // Without curvature information, scale the first step so that no
-        // coordinate moves more than one unit.
+        // Without curvature information, the first trial moves no coordinate
+        // more than one unit; the line search lengthens it as far as it pays.
         var t = 1.0
         if s.isEmpty {
             let largest = d.reduce(Float(0)) { max($0, abs($1)) }
             t = largest > 0 ? 1 / Double(largest) : 1
         }
-        var trial = x, f = f0, g = g0
-        for _ in 0..<30 {
-            trial = x
-            axpy(t, d, &trial)
-            (f, g) = objective(trial)
-            evaluations += 1
-            if f.isFinite && f <= f0 + 1e-4 * t * slope { break }
-            t *= 0.5
-        }
-        guard f.isFinite, f < f0 else { return f0 }  // no progress possible along d
+        guard let accepted = WolfeLineSearch().search(from: x, along: d, value: f0, slope: slope, start: t,
+                                                      objective, evaluations: &evaluations)
+        else { return f0 }  // no progress possible along d
+        var trial = x
+        axpy(accepted.t, d, &trial)
+        let f = accepted.value, g = accepted.gradient
         var sNew = trial, yNew = g
         axpy(-1, x, &sNew)
         axpy(-1, g0, &yNew)
