@@ -41,10 +41,11 @@ public enum Memory {
     }
 
     /// Picture-sized vectors one optimiser step may hold at once, beyond the
-    /// picture x itself: L-BFGS's direction q, the line search's trial point,
-    /// the mirrored objective's padded input, the network's and the fold's
-    /// gradients, the stored gradient, and the new (s, y) pair it keeps
-    /// (9); Adam's m and v at its first step and the gradients (4). One spare.
+    /// picture x itself: L-BFGS's direction q, the stored gradient, the line
+    /// search's trial point and the gradients at its bracket's two ends, the
+    /// mirrored objective's padded input, the network's and the fold's
+    /// gradients (8; after the search: the new (s, y) pair instead of the
+    /// bracket); Adam's m and v at its first step and the gradients (4). Two spare.
     static let stepVectors = 10
     /// The largest block a layer makes per call: im2col's band (Conv3x3, at most
     /// 2^23 floats; 23 MB for the first layer at 512x384); Winograd's bands take
