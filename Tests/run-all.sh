@@ -69,8 +69,16 @@ suite video bash "$REPO/Tests/video/run.sh"
 suite scaleout bash "$REPO/Tests/scaleout/run.sh"
 suite faults bash "$REPO/Tests/faults/run.sh"
 # libFuzzer targets, 45 s each; the C ABI suite and the vips module's tests under ASan + UBSan,
-# and four threads sharing one model handle under ThreadSanitizer.
+# and four threads sharing one model handle under ThreadSanitizer. A fuzzer is one process (one
+# core): meanwhile the sanitizer runs' objects compile on the other, niced (sanitize.sh then
+# finds them built).
+SANITIZE_BUILD="${STYLIZE_SANITIZE_BUILD:-$REPO/.build-sanitize}"
+mkdir -p "$SANITIZE_BUILD"
+(for san in address thread; do nice bash "$REPO/Tests/fuzz/modules.sh" "$SANITIZE_BUILD/$san" "$san"; done) \
+    >"$LOGS/sanitize-build.log" 2>&1 &
+sanitize_build=$!
 suite fuzz bash "$REPO/Tests/fuzz/run.sh" 45
+wait "$sanitize_build"
 suite sanitize bash "$REPO/Tests/sanitize.sh" address thread
 
 rm -rf "$LOGS"
