@@ -7,7 +7,8 @@
  * without that, the largest admitted run failed (SIGABRT before allocations
  * were checked, an out-of-memory error after).
  *
- * RLIMIT_AS = what is mapped once the model is open + EXTRA; the largest
+ * RLIMIT_AS = what is mapped once the model is open + 700 MiB + 200 MiB per
+ * CPU (the threads' share; 1100 MiB on 2 CPUs); the largest
  * options->size stylize_check admits (binary search, one level ending there)
  * is then run with stylize_with_model: it must return STYLIZE_OK.
  *
@@ -19,11 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "../c/check.h"
 
 enum { W = 1024, H = 768, SW = 256 };
-#define EXTRA ((size_t)900 << 20)
 
 /* Address space mapped now (VmSize), which RLIMIT_AS counts. */
 static size_t mapped_bytes(void) {
@@ -52,7 +53,8 @@ int main(void) {
     CHECK(st == STYLIZE_OK, "model: %s", stylize_last_error());
     if (st != STYLIZE_OK) { printf("%d passed, %d failed\n", passed, failed); return 1; }
 
-    struct rlimit rl = { mapped_bytes() + EXTRA, RLIM_INFINITY };
+    size_t extra = ((size_t)700 + 200 * (size_t)sysconf(_SC_NPROCESSORS_ONLN)) << 20;
+    struct rlimit rl = { mapped_bytes() + extra, RLIM_INFINITY };
     CHECK(setrlimit(RLIMIT_AS, &rl) == 0, "setrlimit");
     printf("RLIMIT_AS: %zu MiB (%zu MiB mapped with the model open)\n", (size_t)rl.rlim_cur >> 20,
            mapped_bytes() >> 20);
