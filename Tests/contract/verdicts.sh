@@ -7,8 +7,9 @@
 # go through each door that spells the option: the CLI (1 iteration, --size 32,
 # the 64 px examples), the C ABI (stylize_check on 64x64 sizes), vips (real,
 # tiny runs) and GIMP (all cases in one gimp-console batch). A verdict is
-#   ok      accepted (a run that is still going after $LONG s without an error,
-#           as 1000000 iterations are, counts: refusals come before any work)
+#   ok      accepted (a run that has finished a step without an error, as one of
+#           1000000 iterations is, counts: refusals come before any work; it is
+#           stopped there, or after $LONG s if it shows no step)
 #   option  refused, naming the option in that door's spelling (CLI: exit 2,
 #           one line "stylize: --flag: ... (see 'stylize help ...')")
 #   memory  refused because the run cannot fit in memory
@@ -18,6 +19,22 @@
 # ABI's verdict (ok, or memory for --size 16384) at every door.
 LONG=20
 V="$TMP/verdicts"; mkdir -p "$V"
+
+# stepped ERR COMMAND...: runs COMMAND (stderr to ERR) until it exits, or until ERR shows a
+# step done ("iteration N/" with N >= 1) or $LONG s pass: then it is killed and the status
+# is 124, as timeout's.
+stepped() {
+    local err="$1"; shift
+    : >"$err"
+    "$@" 2>>"$err" & local pid=$! end=$((SECONDS + LONG))
+    while kill -0 "$pid" 2>/dev/null; do
+        if grep -qE 'iteration [1-9][0-9]*/' "$err" || [ $SECONDS -ge $end ]; then
+            kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; return 124
+        fi
+        sleep 0.1
+    done
+    wait "$pid"
+}
 
 # --- the cases, from the table ---------------------------------------------------
 "$OPTIONS" list >"$V/table.tsv" || bad "options list failed"
@@ -67,8 +84,8 @@ base_args() {
 cli_verdict() {
     local id="$1" flag="$2" value="$3" args
     read -ra args <<<"$(base_args "$flag")"
-    timeout "$LONG" "$BIN" "$CONTENT" "$STYLE" -o "$V/cli-$id.png" --print-every 1 "${args[@]}" "--$flag" "$value" \
-        >"$V/cli-$id.out" 2>"$V/cli-$id.err"
+    stepped "$V/cli-$id.err" "$BIN" "$CONTENT" "$STYLE" -o "$V/cli-$id.png" --print-every 1 "${args[@]}" "--$flag" "$value" \
+        >"$V/cli-$id.out"
     local rc=$? err="$V/cli-$id.err"
     if [ $rc = 0 ] && [ -s "$V/cli-$id.png" ]; then echo ok
     elif [ $rc = 124 ] && ! grep -q '^stylize:' "$err" && grep -qi 'iteration' "$err"; then echo ok
@@ -89,8 +106,8 @@ fi
 vips_verdict() {
     local id="$1" name="$2" value="$3" args
     read -ra args <<<"$(base_args "$name")"
-    timeout "$LONG" vips "${VIPS_PLUGIN[@]}" stylize "$CONTENT" "$STYLE" "$V/vips-$id.png" "${args[@]}" "--$name" "$value" \
-        >"$V/vips-$id.out" 2>"$V/vips-$id.err"
+    VIPS_PROGRESS=1 stepped "$V/vips-$id.err" vips "${VIPS_PLUGIN[@]}" stylize "$CONTENT" "$STYLE" "$V/vips-$id.png" \
+        "${args[@]}" "--$name" "$value" >"$V/vips-$id.out"
     local rc=$? err="$V/vips-$id.err"
     if [ $rc = 0 ] && [ -s "$V/vips-$id.png" ] && ! grep -qi 'warning' "$err"; then echo ok
     elif [ $rc = 124 ] && ! grep -qiE 'error|warning' "$err"; then echo ok
