@@ -42,6 +42,12 @@ struct Video: ParsableCommand {
     @Flag(help: "Keep OUT.work (the decoded and stylized frames) after a video OUT is written.")
     var keepFrames = false
 
+    @Option(help: "One chunk of a long video (e.g. one machine's share): stylize only frames FIRST-LAST (from 1) into the frames folder of OUT; OUT itself is written by a later run without --frames, which finds every frame done.")
+    var frames: String?
+
+    @Option(help: "With --frames: begin this many frames before FIRST, so the chunk meets the one before it; the run that writes OUT cross-fades these frames from the chunk before into this one.")
+    var overlap = 0
+
     @OptionGroup var common: OptimizationOptions
 
     var stylePaths: [String] { styleImages + extraStyles.flatMap { $0.split(separator: ",").map(String.init) } }
@@ -63,6 +69,19 @@ struct Video: ParsableCommand {
             throw ValidationError("--fps: '\(fps)' is not a frame rate such as 25, 29.97 or 30000/1001")
         }
         do { _ = try transferOptions() } catch let error as OptionError { throw ValidationError(error.description) }
+        _ = try chunk()
+        if overlap < 0 { throw ValidationError("--overlap: \(overlap) is out of range (0 or more)") }
+        if overlap > 0 && frames == nil { throw ValidationError("--overlap needs --frames FIRST-LAST") }
+    }
+
+    /// --frames FIRST-LAST as 0-based (first, last); nil without it.
+    func chunk() throws -> (Int, Int)? {
+        guard let frames else { return nil }
+        let parts = frames.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let a = Int(parts[0]), let b = Int(parts[1]), a >= 1, b >= a else {
+            throw ValidationError("--frames: '\(frames)' is not FIRST-LAST with 1 <= FIRST <= LAST (e.g. 1-250)")
+        }
+        return (a - 1, b - 1)
     }
 
     mutating func run() throws {
@@ -126,8 +145,9 @@ struct VideoRun {
         let framesFolder = outputIsVideo ? work + "/frames" : out.path
         try FileManager.default.createDirectory(atPath: framesFolder, withIntermediateDirectories: true)
         if let probe {
-            let decoded = work + "/input"
-            let marker = work + "/input.done"
+            // Chunks may run at once on machines sharing the folder: each decodes into its own.
+            let decoded = work + "/input" + (command.frames.map { "-" + $0 } ?? "")
+            let marker = decoded + ".done"
             if !FileManager.default.fileExists(atPath: marker) {
                 try? FileManager.default.removeItem(atPath: decoded)
                 try FileManager.default.createDirectory(atPath: decoded, withIntermediateDirectories: true)
@@ -142,22 +162,32 @@ struct VideoRun {
         }
         let resume = try VideoResume(folder: framesFolder, inputs: [command.input] + command.stylePaths, options: options,
                                      frames: inputFrames.count)
-        if resume.done > 0 { say("resuming: \(resume.done) of \(inputFrames.count) frames already done") }
+        let chunk = try command.chunk().map { (min($0.0, inputFrames.count - 1), min($0.1, inputFrames.count - 1)) }
+        let (first, last) = chunk ?? (0, inputFrames.count - 1)
+        let start = max(0, first - command.overlap)  // the chunk's lead-in: frames start..<first
+        let leadFolder = framesFolder + String(format: "/.overlap-%06d", first + 1)
+        if start < first { try FileManager.default.createDirectory(atPath: leadFolder, withIntermediateDirectories: true) }
+        var done = first  // this run's own frames present without a gap from `first` are done
+        while done <= last && FileManager.default.fileExists(atPath: VideoResume.framePath(framesFolder, done)) { done += 1 }
+        if !resume.matched { done = first }
+        if chunk == nil { try VideoChunks.crossFade(framesFolder, frames: inputFrames.count, say: say) }
+        if done > first { say("resuming: \(done - first) of \(last - first + 1) frames already done") }
 
         var log = VideoLog(frames: [], temporalError: nil, frameCount: inputFrames.count,
                            temporalWeight: options.temporalWeight)
         var previous: (input: Image, output: Image)?
         var errors: [Double] = []
-        for (t, path) in inputFrames.enumerated() {
+        for t in start...last {
+            let path = inputFrames[t]
             let frame = try ImageFile.load(path).image
             guard frame.width == frameSize.width && frame.height == frameSize.height else {
                 throw CLIError("\(path): \(frame.width)x\(frame.height), not the first frame's \(frameSize.width)x\(frameSize.height)")
             }
             let pair = try previous.map { try FramePair(previous: $0.input, current: frame) }
-            let target = VideoResume.framePath(framesFolder, t)
+            let target = VideoResume.framePath(t < first ? leadFolder : framesFolder, t)
             var entry = VideoLog.Frame(frame: t + 1)
             let result: Image
-            if t < resume.done {
+            if t >= first && t < done {
                 result = try ImageFile.load(target).image
             } else {
                 var o = options
@@ -186,6 +216,13 @@ struct VideoRun {
             previous = (frame, result)
         }
         log.temporalError = errors.isEmpty ? nil : errors.reduce(0, +) / Double(errors.count)
+        if chunk != nil {
+            if let path = command.common.log { try log.write(path) }
+            say("frames \(first + 1)-\(last + 1) of \(inputFrames.count) in \(framesFolder)"
+                + (start < first ? " (overlap \(start + 1)-\(first) in \(leadFolder))" : "") + "; temporal error "
+                + (log.temporalError.map { String(format: "%.6f", $0) } ?? "n/a"))
+            return
+        }
         if outputIsVideo {
             try VideoIO.encode(frames: framesFolder, frameRate: probe?.frameRate ?? command.fps,
                                audioFrom: probe?.hasAudio == true ? command.input : nil, to: output)
@@ -209,6 +246,8 @@ struct VideoRun {
 /// folder's numbered frames are made again.
 struct VideoResume {
     let done: Int
+    /// Whether the record matched (else every numbered frame was removed).
+    let matched: Bool
 
     static func framePath(_ folder: String, _ t: Int) -> String { folder + String(format: "/%06d.png", t + 1) }
 
@@ -221,6 +260,7 @@ struct VideoResume {
             var n = 0
             while n < frames && FileManager.default.fileExists(atPath: Self.framePath(folder, n)) { n += 1 }
             done = n
+            matched = true
             return
         }
         for t in 0..<frames { try? FileManager.default.removeItem(atPath: Self.framePath(folder, t)) }
@@ -228,6 +268,7 @@ struct VideoResume {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try writeAtomically(try encoder.encode(record), to: path)
         done = 0
+        matched = false
     }
 
     struct Record: Codable, Equatable {
@@ -270,5 +311,37 @@ struct VideoLog: Encodable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         try writeAtomically(try encoder.encode(self), to: path)
+    }
+}
+
+/// Chunks of one video made apart (`--frames FIRST-LAST --overlap K`): a chunk
+/// begins K frames early, its first frame stylized on its own, and keeps those
+/// K results in .overlap-FIRST beside the frames. The run that writes OUT
+/// cross-fades them into the frames the chunk before made there:
+///   o_t = (1 − α) o_t(chunk before) + α o_t(this chunk),  α = (t − s + 1) / (K + 1)
+/// for t = s ..< FIRST (s = FIRST − K), so the picture passes gradually from one
+/// chunk's optimisation to the next's instead of jumping at FIRST.
+enum VideoChunks {
+    static func crossFade(_ folder: String, frames: Int, say: (String) -> Void) throws {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        for name in names.sorted() where name.hasPrefix(".overlap-") {
+            let lead = folder + "/" + name
+            guard let first = Int(name.dropFirst(".overlap-".count)).map({ $0 - 1 }) else { continue }
+            let ts = try VideoIO.frames(in: lead).compactMap { Int(URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent).map { $0 - 1 } }
+                .filter { $0 < first }.sorted()
+            // Both chunks' frames must be there; else the chunk before is not done yet: leave it.
+            guard let s = ts.first, ts.allSatisfy({ FileManager.default.fileExists(atPath: VideoResume.framePath(folder, $0)) }) else { continue }
+            let k = first - s
+            for t in ts {
+                let before = try ImageFile.load(VideoResume.framePath(folder, t)).image
+                let after = try ImageFile.load(VideoResume.framePath(lead, t)).image
+                let alpha = Float(t - s + 1) / Float(k + 1)
+                let pixels = zip(before.pixels, after.pixels).map { ((1 - alpha) * $0 + alpha * $1).rounded() }
+                try ImageFile(image: Image(width: before.width, height: before.height, pixels: pixels), alpha: nil, sixteenBit: false)
+                    .save(VideoResume.framePath(folder, t))
+            }
+            try FileManager.default.removeItem(atPath: lead)
+            say("cross-faded frames \(s + 1)-\(first) into the chunk from frame \(first + 1)")
+        }
     }
 }

@@ -75,6 +75,25 @@ check "... and its temporal error too" test "$(error_of "$T/c2.log")" = "$ea"
 "$BIN" video "$T/pan.mp4" "$STYLE" -o "$T/c" --size 80 --scales 1 --iterations 2 2>"$T/c3.log"; rc=$?
 check "another option makes every frame again (exit $rc)" test $rc = 0 -a "$(grep -c 'done before' "$T/c3.log")" = 0
 
+# --- chunks (--frames, --overlap) made at once, then the run that writes OUT ---
+CHUNK=(--size 80 --scales 1 --iterations 4)
+"$BIN" video "$T/pan.mp4" "$STYLE" -o "$T/e.mp4" "${CHUNK[@]}" --frames 1-4 2>"$T/e1.log" & pid=$!
+"$BIN" video "$T/pan.mp4" "$STYLE" -o "$T/e.mp4" "${CHUNK[@]}" --frames 5-8 --overlap 2 2>"$T/e2.log"; rc2=$?
+wait $pid; rc1=$?
+check "two chunks at once, the second beginning 2 frames early (exit $rc1 $rc2; no OUT yet)" \
+    test $rc1 = 0 -a $rc2 = 0 -a "$(ls "$T/e.mp4.work/frames" | grep -c '\.png$')" = 8 -a -d "$T/e.mp4.work/frames/.overlap-000005" -a ! -e "$T/e.mp4"
+"$BIN" video "$T/pan.mp4" "$STYLE" -o "$T/e.mp4" "${CHUNK[@]}" 2>"$T/e3.log"; rc=$?
+check "the run without --frames cross-fades frames 3-4 and writes OUT (8 frames, audio)" \
+    test $rc = 0 -a "$(grep -c 'cross-faded frames 3-4' "$T/e3.log")" = 1 -a "$(grep -c 'done before' "$T/e3.log")" = 8 \
+    -a "$(probe "$T/e.mp4" nb_read_frames),$(audio_streams "$T/e.mp4")" = "8,1"
+"$BIN" video "$T/pan.mp4" "$STYLE" -o "$T/f" "${CHUNK[@]}" --frames 1-4 --quiet
+"$BIN" video "$T/pan.mp4" "$STYLE" -o "$T/f" "${CHUNK[@]}" --frames 5-8 --quiet
+"$BIN" video "$T/pan.mp4" "$STYLE" -o "$T/f" "${CHUNK[@]}" 2>"$T/f.log"
+b_overlap="$(grep -oE '^frame 5/8, .*temporal error [0-9.]+' "$T/e3.log" | grep -oE '[0-9.]+$')"
+b_plain="$(grep -oE '^frame 5/8, .*temporal error [0-9.]+' "$T/f.log" | grep -oE '[0-9.]+$')"
+check "chunks that overlap meet more smoothly: error at the boundary $b_overlap, without overlap $b_plain" \
+    python3 -c "import sys; sys.exit(not (0 < float('$b_overlap') < float('$b_plain')))"
+
 # --- a folder of numbered frames in, a GIF out at --fps ---
 mkdir -p "$T/frames"
 for i in 1 2 3 4 5 6 7 8; do cp "$T/b/00000$i.png" "$T/frames/shot_$i.png"; done
