@@ -192,7 +192,7 @@ t0=$(now)
 # completes. (Before the CLI mapped OpenBLAS's buffers ahead of admission,
 # --size 512 was admitted here and then died of SIGABRT, "failed to allocate".)
 admitted=0; refused=0; wrong=""
-for s in 448 512 560 640; do
+for s in 384 448 512 560 640; do
     ( ulimit -v $LIMIT_KB; exec "$BIN" "$C" "$S" -o "$T/edge.png" --size $s --output-size $s --scales 1 --iterations 1 --quiet ) 2>"$T/err"; RC=$?
     if [ "$RC" = 0 ] && [ "$(size_of "$T/edge.png")" = "$(size_of "$C")" ]; then admitted=$((admitted + 1))
     elif [ "$RC" = 1 ] && one_line && grep -q -- "--max-memory" "$T/err" && [ ! -e "$T/edge.png" ]; then refused=$((refused + 1))
@@ -200,7 +200,7 @@ for s in 448 512 560 640; do
     rm -f "$T/edge.png"
 done
 [ -z "$wrong" ] && [ "$admitted" -ge 1 ] && [ "$refused" -ge 1 ] \
-    && ok "ulimit -v 1.5 GB at --size (and --output-size) 448/512/560/640: $admitted completed, $refused refused with the memory message, none crashed" \
+    && ok "ulimit -v 1.5 GB at --size (and --output-size) 384/448/512/560/640: $admitted completed, $refused refused with the memory message, none crashed" \
     || bad "ulimit -v 1.5 GB near the limit: $admitted completed, $refused refused, wrong:$wrong"
 
 # --- a memory cgroup: the run is admitted against its own group's limit, not the machine's ---
