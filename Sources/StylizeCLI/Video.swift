@@ -134,6 +134,9 @@ struct VideoRun {
             throw CLIError("\(output): is \(outIsFolder.boolValue ? "a folder" : "a file"); "
                 + (outputIsVideo ? "a video OUT must be a file" : "a frames OUT is a folder (or name a video: .mp4, .webm, .mov, .gif)"))
         }
+        if let log = command.common.log {
+            try checkWrittenPaths([log], inputs: [command.input] + command.stylePaths, image: false)
+        }
         let engine = StyleTransfer(weights: try ModelLocator.load(command.common.model).0)
         let frameSize = try probe.map { ImageSize(width: $0.width, height: $0.height) } ?? ImageFile.header(inputFrames[0])
         let plan = try engine.admit(content: frameSize, styles: styleSizes, options: options,

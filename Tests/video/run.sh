@@ -115,6 +115,7 @@ bad_input "not a video" 1 "$T/notes.mp4" "$STYLE" -o "$T/empty/x.mp4" "${FAST[@]
 bad_input "missing style" 1 "$T/pan.mp4" "$T/nostyle.jpg" -o "$T/empty/x.mp4" "${FAST[@]}"
 bad_input "unwritable output folder" 1 "$T/pan.mp4" "$STYLE" -o /proc/x.mp4 "${FAST[@]}"
 bad_input "output folder missing" 1 "$T/pan.mp4" "$STYLE" -o "$T/empty/no/x.mp4" "${FAST[@]}"
+bad_input "--log in a missing folder" 1 "$T/pan.mp4" "$STYLE" -o "$T/empty/x.mp4" --log "$T/empty/no/log.json" "${FAST[@]}"
 bad_input "bad --temporal-weight" 2 "$T/pan.mp4" "$STYLE" -o "$T/empty/x.mp4" --temporal-weight -1
 bad_input "empty frames folder" 1 "$T/empty" "$STYLE" -o "$T/x.mp4" "${FAST[@]}"
 
