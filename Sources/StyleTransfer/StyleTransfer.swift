@@ -116,9 +116,10 @@ public final class StyleTransfer: @unchecked Sendable {
                 let objective = try MirroredObjective(network: network, width: w, height: h, content: levelContent,
                                                   styleTargets: targets, mask: mask, options: options, layers: layers,
                                                   margin: m)
+                var stepTerms = StepTerms()
                 let f: Objective = { px in
                     let (terms, g) = objective.evaluate(px)
-                    last = terms
+                    stepTerms.evaluated(terms)
                     return (terms.total, g)
                 }
                 if k == 0 { try report(objective.evaluate(x).0, evaluationsNow: objective.evaluations) }
@@ -137,7 +138,8 @@ public final class StyleTransfer: @unchecked Sendable {
                         if Date().addingTimeInterval(stepSeconds) > deadline { break }
                     }
                     try Memory.ensureStep(floats: x.count)  // its vectors are Swift arrays (Memory.swift)
-                    _ = optimizer.step(&x, f)  // Adam reports the loss where its step began
+                    stepTerms.stepped(to: optimizer.step(&x, f))  // Adam reports the loss where its step began
+                    last = stepTerms.terms
                     iteration += 1
                     done += 1
                     try report(last, evaluationsNow: evaluations + objective.evaluations)

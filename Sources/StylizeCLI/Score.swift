@@ -6,8 +6,9 @@ import StyleTransfer
 /// a run's options, so results and settings can be compared on one scale:
 ///   L(x) = alpha L_content(P x, P c) + beta L_style(P x, styles) + gamma L_TV(P x)
 /// at the size a run would optimise (longest side `--size`; 0 = the image's own),
-/// with the content c resampled to that size, each style scaled as a run scales
-/// it at that size (longest side = size x style scale, at most its own), and P the reflected
+/// or where a run ends (`--output-size`), with the content c resampled to that
+/// size, each style scaled as a run scales it at that level
+/// (`TransferOptions.styleSize`), and P the reflected
 /// margin a run sees around its picture (Controls/Margin.swift). This is the
 /// engine's MirroredObjective, the function a run's last level minimises, so the
 /// score of a result equals the run's logged loss (up to the 8-bit rounding of
@@ -16,7 +17,8 @@ struct Score: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the content, style and TV losses of an image against a content and style image(s).",
         discussion: "Give the options the image was made with (--size, weights, layers, --style-scale, --style-blend, "
-            + "--pooling) to get the loss the run logged; --size 0 scores at the image's own size.")
+            + "--pooling) to get the loss the run logged; --size 0 scores at the image's own size; --size N "
+            + "--output-size 0 scores at the image's own size as a run composed at N and refined to it scales its styles.")
 
     @Argument(help: "Image to score (e.g. a result).")
     var image: String
@@ -29,6 +31,11 @@ struct Score: ParsableCommand {
 
     // The options of a run that change the objective, spelled and checked as there.
     @Option(name: .table(.size), parsing: .unconditional, help: .table(.size)) var size: Int?
+    @Option(name: .table(.outputSize), parsing: .unconditional,
+            help: ArgumentHelp("Score where a run with this --output-size ends (0 = the image's own size), each style "
+                + "scaled as that run's last level scales it (up to the composition at --size, never enlarged past "
+                + "its own size above it); default: at --size", valueName: "output-size"))
+    var outputSize: Int?
     @Option(name: .table(.tvWeight), parsing: .unconditional, help: .table(.tvWeight)) var tvWeight: Double?
     @Option(name: .table(.pooling), help: .table(.pooling)) var pooling: String?
     @Option(name: .table(.maxMemory), help: .table(.maxMemory)) var maxMemory: String?
@@ -47,7 +54,8 @@ struct Score: ParsableCommand {
         if let maxMemory { o.maxMemory = try OptionTable.bytes(.maxMemory, maxMemory) }
         try loss.apply(to: &o)
         (o.scales, o.iterations, o.levelIterations, o.optimizer) = (1, 1, nil, .adam)
-        o.outputSize = o.size  // one level, at --size (0: the image's own)
+        // One level at --size (0: the image's own), or a run's last level at --output-size.
+        o.outputSize = outputSize ?? o.size
         try o.validate(styleCount: styles.count)
         return o
     }

@@ -2,7 +2,10 @@
 # Photo-resolution benchmark (README: "Photo resolution"): for each photo x style
 # pair, today's "optimise at 512, resample" result against native-resolution
 # runs (the default, and --time-limit 1m, 3m, 10m), each scored at the photo's
-# own size by `stylize score --size 0` (the style scaled as a run scales it).
+# own size by `stylize score --size 512 --output-size 0`: the style scaled as the
+# runs' last level scales it (never enlarged past its own size above the 512 px
+# composition). (`--size 0` would enlarge the painting to the photo's size and
+# score every picture against a blurred painting's statistics.)
 # Prints a markdown table; keeps the pictures in $OUT for crops.
 #
 #   Tests/bench/photo_resolution.sh PHOTO:STYLE [PHOTO:STYLE...]
@@ -14,7 +17,7 @@ LIMITS=${LIMITS:-1m 3m 10m}
 STYLIZE=${STYLIZE:-stylize}
 mkdir -p "$OUT"
 score() {  # image photo style -> "content style" at the photo's size
-    "$STYLIZE" score "$1" "$2" "$3" --size 0 --json \
+    "$STYLIZE" score "$1" "$2" "$3" --size 512 --output-size 0 --json \
         | python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.3g %.3g" % (d["content"], d["style"]))'
 }
 row() {  # label seconds image photo style

@@ -143,7 +143,7 @@ extension StyleTransfer {
                     let objective = try TransferObjective(network: network, width: tw, height: th, content: tileContent,
                                                       styleTargets: targets, mask: canvasMask?.cropped(x: x0, y: y0, width: tw, height: th),
                                                       options: options, layers: layers)
-                    var tileLoss = LossTerms()
+                    var tileLoss = StepTerms()
                     // The temporal loss on the tile's own picture region (a mean over it, as over the picture).
                     let tileTemporal = temporal?.cropped(x: rx, y: ry, width: rw, height: rh)
                     let f: Objective = { px in
@@ -154,17 +154,20 @@ extension StyleTransfer {
                                 TemporalLoss.evaluate(px, tileTemporal, weight: options.temporalWeight, gradient: $0.baseAddress)
                             }
                         }
-                        tileLoss = terms
+                        tileLoss.evaluated(terms)
                         return (terms.total, gradient)
                     }
                     var optimizer: any Optimizer = options.optimizer == .lbfgs
                         ? LBFGS(history: options.lbfgsHistory) : Adam(learningRate: options.learningRate)
-                    for _ in 0..<steps { _ = optimizer.step(&t, f) }
+                    for _ in 0..<steps {
+                        try Memory.ensureStep(floats: t.count)  // its vectors are Swift arrays (Memory.swift)
+                        tileLoss.stepped(to: optimizer.step(&t, f))
+                    }
                     let share = 1 / Double(xs.count * ys.count)
-                    losses.content += share * tileLoss.content
-                    losses.style += share * tileLoss.style
-                    losses.tv += share * tileLoss.tv
-                    losses.temporal += share * tileLoss.temporal
+                    losses.content += share * tileLoss.terms.content
+                    losses.style += share * tileLoss.terms.style
+                    losses.tv += share * tileLoss.terms.tv
+                    losses.temporal += share * tileLoss.terms.temporal
                     // Feathers over the tile's canvas window, read where the picture region lies in it.
                     let fx = Tiling.feather(start: x0, length: tw, total: cw, overlap: overlap)
                     let fy = Tiling.feather(start: y0, length: th, total: ch, overlap: overlap)

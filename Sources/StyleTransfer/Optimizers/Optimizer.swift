@@ -27,3 +27,23 @@ public protocol Optimizer {
         }
     }
 }
+
+/// The loss terms where a step landed, for its report. L-BFGS's line search
+/// evaluates trial points it may reject, so the last evaluation is not always
+/// the new x; the accepted point is the lowest of its step (every trial the
+/// search keeps is below all before it), and Adam evaluates once a step.
+struct StepTerms {
+    private(set) var terms = LossTerms()
+    private var lowest: LossTerms?
+
+    mutating func evaluated(_ t: LossTerms) {
+        if lowest == nil || t.total < lowest!.total { lowest = t }
+    }
+
+    /// After a step that returned `value`: its terms, or the last ones when it
+    /// did not move (no trial was accepted).
+    mutating func stepped(to value: Double) {
+        if let l = lowest, l.total == value || terms == LossTerms() { terms = l }
+        lowest = nil
+    }
+}
