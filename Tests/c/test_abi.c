@@ -330,14 +330,16 @@ int main(void) {
     }
 
     /* A time limit plans the steps itself (here a 64 px content composed at 32 px and
-     * refined at 64): the run ends by itself, and the total it reports is what it did. */
+     * refined at 64): the run ends by itself, and the total it reports is what it did.
+     * How many steps fit in 3 s depends on the machine (under ASan on a loaded one, one
+     * step at 32 px): the start's report and at least one step. */
     {
         o = small_options();
         o.size = W / 2;
         o.time_limit = 3;
         progress_log timed = { 0, -1, -1, 0, 1, 1 };
         st = stylize_with_model(model, &c, &s, 1, &o, record, &timed, out2, W * 3);
-        CHECK(st == STYLIZE_OK && timed.calls >= 3 && timed.order_ok, "time_limit: status %d, %d calls: %s",
+        CHECK(st == STYLIZE_OK && timed.calls >= 2 && timed.order_ok, "time_limit: status %d, %d calls: %s",
               st, timed.calls, stylize_last_error());
     }
 
