@@ -29,15 +29,14 @@ echo "|---|---|---|---|---|"
 for pair in "$@"; do
     photo=${pair%%:*}; style=${pair#*:}
     name=$(basename "${photo%.*}")_$(basename "${style%.*}")
-    w=$(vipsheader -f width "$photo"); h=$(vipsheader -f height "$photo")
     timed() {  # out args... -> seconds (the run's plan and progress in out.log)
         local start=$SECONDS
         "$STYLIZE" "$photo" "$style" -o "$1" --print-every 5 "${@:2}" 2>"$1.log"
         echo $((SECONDS - start))
     }
     if [ "${BEFORE:-1}" = 1 ]; then
-        t=$(timed "$OUT/$name-512.png" --output-size 512)
-        vips resize "$OUT/$name-512.png" "$OUT/$name-resampled.png" "$(python3 -c "print(max($w, $h) / 512)")" 2>/dev/null
+        # Ends at 512 px; the result comes back at the photo's size, resampled (the old default).
+        t=$(timed "$OUT/$name-resampled.png" --output-size 512)
         row "optimise at 512, resample (before)" "$t" "$OUT/$name-resampled.png" "$photo" "$style"
     fi
     for limit in $LIMITS; do
