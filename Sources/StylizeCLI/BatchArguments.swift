@@ -60,6 +60,9 @@ struct TransferWords {
             let (name, inline) = word.firstIndex(of: "=").map { (String(word[..<$0]), String(word[word.index(after: $0)...])) }
                 ?? (word, nil)
             guard let entry = entries[name] else { throw CLIError("unknown option '\(name)'") }
+            if Self.perFrame.contains(entry.primary) {
+                throw CLIError("\(name): a video frame's own input, which batch items do not have (use 'stylize video')")
+            }
             if !entry.takesValue || inline != nil {
                 options.append(Option(entry: entry, words: [word], value: inline))
             } else {
@@ -70,6 +73,10 @@ struct TransferWords {
         }
         return (options, files)
     }
+
+    /// Transfer's inputs for one frame of a clip (the previous frame warped into it):
+    /// refused, since a batch's items are independent pictures.
+    static let perFrame: Set<String> = ["temporal-target", "temporal-mask"]
 
     /// Options that change no pixel of a result, left out of its record.
     static let presentational: Set<String> = ["print-every", "quiet", "log", "save-every", "output"]

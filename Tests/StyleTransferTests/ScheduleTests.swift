@@ -19,8 +19,8 @@ import Testing
         // 512·5^(1/3) = 876, 512·5^(2/3) = 1497, then 2560: each at most twice the one before.
         #expect(sides == [128, 256, 512, 876, 1497, 2560])
         for (a, b) in zip(sides, sides.dropFirst()) { #expect(b <= 2 * a) }
-        // Composition: 300 split over 3 levels; refinement: 100·(512/side)², at least 20.
-        #expect(iterations == [100, 100, 100, 34, 20, 20])
+        // Composition: 300 split over 3 levels; refinement: 100·(512/side)², at least 5.
+        #expect(iterations == [100, 100, 100, 34, 12, 5])
     }
 
     @Test func anOutputSizeAtOrBelowTheCompositionSizeEndsThere() throws {
@@ -104,22 +104,22 @@ import Testing
         #expect(long.levels.map(\.width) == [128, 256, 2560])
     }
 
-    /// A refinement level is given its 20 steps or left out: fewer would leave it worse than the level before.
+    /// A refinement level is given its 5 steps or left out (`StyleTransfer.minimumRefinementSteps`).
     @Test func aRefinementLevelGetsItsLeastStepsOrIsLeftOut() {
         let plan = TransferPlan(levels: [level(128, 80, 100), level(512, 320, 100), level(1024, 640, 20, refines: true),
                                          level(2048, 1280, 20, refines: true)])
-        // 20 steps at 2048x1280 take 20·(0.01 + 2064·1296 µs) ≈ 53.7 s; at 1024x640 about 13.8 s.
-        let short = TimeBudget(plan: plan, limit: 40, speed: speed).planned
+        // 5 steps at 2048x1280 take 5·(0.01 + 2064·1296 µs) ≈ 13.4 s; at 1024x640 about 3.5 s.
+        let short = TimeBudget(plan: plan, limit: 10, speed: speed).planned
         #expect(short.levels.map(\.width) == [128, 512, 1024])
-        #expect(short.levels[2].iterations >= 20)
-        // The coarse levels leave the refinement levels their 20 steps: the plan stays within the limit.
-        for limit in [40.0, 75, 200] {
+        #expect(short.levels[2].iterations >= 5)
+        // The coarse levels leave the refinement levels their 5 steps: the plan stays within the limit.
+        for limit in [10.0, 20, 75, 200] {
             let timed = TimeBudget(plan: plan, limit: limit, speed: speed).planned
             #expect(timed.estimatedSeconds! <= limit - timed.budget!.reserve + 1e-9, "limit \(limit): \(timed)")
         }
         let long = TimeBudget(plan: plan, limit: 200, speed: speed).planned
         #expect(long.levels.map(\.width) == [128, 512, 1024, 2048] && long.levels.allSatisfy { $0.iterations >= 1 })
-        #expect(long.levels[2].iterations >= 20 && long.levels[3].iterations >= 20)
+        #expect(long.levels[2].iterations >= 5 && long.levels[3].iterations >= 5)
     }
 
     /// A run behind its plan gives up the finest levels as it goes, and the level it
@@ -129,14 +129,14 @@ import Testing
                                          level(2048, 1280, 20, refines: true)])
         let budget = TimeBudget(plan: plan, limit: 200, speed: speed)
         #expect(budget.last == 3)
-        // 21·(step at 1024) + 21·(step at 2048) ≈ 14.5 + 56.4 s: with 60 s left at level 2, 2048 goes.
-        #expect(budget.fit(from: 2, remaining: 60).last == 2)
-        #expect(budget.fit(from: 2, remaining: 80).last == 3)
-        // With 10 s left at level 2, level 2 goes too: level 1 was the last.
-        #expect(budget.fit(from: 2, remaining: 10).last == 1)
+        // 6·(step at 1024) + 6·(step at 2048) ≈ 4.2 + 16.1 s: with 15 s left at level 2, 2048 goes.
+        #expect(budget.fit(from: 2, remaining: 15).last == 2)
+        #expect(budget.fit(from: 2, remaining: 25).last == 3)
+        // With 3 s left at level 2, level 2 goes too: level 1 was the last.
+        #expect(budget.fit(from: 2, remaining: 3).last == 1)
         // The last level takes all the time left, past its planned count.
-        let fitted = budget.fit(from: 2, remaining: 60)
-        #expect(fitted.steps(level: 2, remaining: 60) == Int(60 / fitted.stepSeconds(level: 2)))
+        let fitted = budget.fit(from: 2, remaining: 15)
+        #expect(fitted.steps(level: 2, remaining: 15) == Int(15 / fitted.stepSeconds(level: 2)))
         #expect(budget.fit(from: 0, remaining: 0.001).last == 0)
     }
 
@@ -165,7 +165,7 @@ import Testing
         var o = options(size: 32, output: 64, scales: 1)
         o.timeLimit = 5
         let plan = try engine.plan(content: content, styles: [style], options: o)
-        // The 64 px refinement level is there when this machine can give it its 20 steps.
+        // The 64 px refinement level is there when this machine can give it its 5 steps.
         #expect([[32], [32, 64]].contains(plan.levels.map(\.width)) && plan.estimatedSeconds! <= 5, "\(plan)")
         var steps = 0, last = 0
         let result = try engine.run(content: content, styles: [style], options: o) { p in

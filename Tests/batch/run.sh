@@ -145,6 +145,10 @@ check "an unknown option on a manifest line: exit 2, naming the line and the opt
 printf 'a.png ../st/wave.png -o x.png\n' > "$T/in/bado.txt"
 "$BIN" batch --manifest "$T/in/bado.txt" -o "$T/badman" "${FAST[@]}" 2>"$T/bado.log"; rc=$?
 check "a per-item -o is refused (outputs are named by --name)" test $rc = 2 -a "$(grep -c 'bado.txt:1: -o' "$T/bado.log")" = 1
+printf 'a.png ../st/wave.png --temporal-target b.png\n' > "$T/in/badt.txt"
+"$BIN" batch --manifest "$T/in/badt.txt" -o "$T/badman" "${FAST[@]}" 2>"$T/badt.log"; rc=$?
+check "a video frame's --temporal-target is refused, not ignored (exit 2, one line)" \
+    test $rc = 2 -a ! -e "$T/badman" -a "$(grep -c "badt.txt:1: --temporal-target: a video frame's own input" "$T/badt.log")" = 1
 
 # --- names, folders and usage errors (exit 2, one line, nothing written) ---
 "$BIN" batch "$T/in/a.png" "$T/in/b.png" --style "$T/st/wave.png" -o "$T/sub" --name '{style}/{content}.jpg[Q=90]' "${FAST[@]}" 2>/dev/null

@@ -46,8 +46,7 @@ public struct TimeBudget: Sendable {
 
     let levels: [TransferPlan.Level]
     /// The fewest steps worth a level: 5 for a composition level (fewer barely change
-    /// the picture), `minimumRefinementSteps` for a refinement level (fewer leave it
-    /// worse than the level before, resampled).
+    /// the picture), `minimumRefinementSteps` for a refinement level.
     static func leastSteps(_ level: TransferPlan.Level) -> Int {
         level.refines ? StyleTransfer.minimumRefinementSteps : 5
     }
