@@ -145,6 +145,22 @@ sys.exit(0 if all(abs(v) < 0.02 for v in rel.values()) else 1)
 PY
 ) && ok "score of the result = the run's last logged loss within 2 % ($agree)" \
     || bad "score vs the run's log: ${agree:-no score} ($(head -c 300 "$T/stderr"))"
+# A run composed at 32 px and refined to the content's 64 (a refinement level keeps the 64 px style at its own
+# size, where --size 0 would enlarge it 1.5x): `score --size 32 --output-size 0` scores where it ended.
+REFINE_OPTS="--size 32 --style-weight 2e-4 --tv-weight 0.02 --style-scale 1.5"
+"$BIN" "$C" "$S" -o "$T/refined.png" --scale-iterations 20,10 --log "$T/refined.json" --quiet $REFINE_OPTS \
+    && "$BIN" score "$T/refined.png" "$C" "$S" --json $REFINE_OPTS --output-size 0 >"$T/score.json" 2>"$T/stderr" \
+    && "$BIN" score "$T/refined.png" "$C" "$S" --json ${REFINE_OPTS/--size 32/--size 0} >"$T/score0.json" 2>>"$T/stderr" \
+    && agree=$(python3 - "$T/refined.json" "$T/score.json" "$T/score0.json" <<'PY'
+import json, sys
+log = json.load(open(sys.argv[1]))["iterations"][-1]
+score, enlarged = json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
+rel = score["style"] / log["style"] - 1, enlarged["style"] / log["style"] - 1
+print(f"style {100 * rel[0]:+.2f}% at {score['width']}x{score['height']}; with --size 0 {100 * rel[1]:+.2f}%")
+sys.exit(0 if score["width"] == 64 and abs(rel[0]) < 0.02 and abs(rel[1]) > 0.1 else 1)
+PY
+) && ok "score --output-size 0 of a refined result = the run's last logged style loss within 2 % ($agree)" \
+    || bad "score --output-size vs the run's log: ${agree:-no score} ($(head -c 300 "$T/stderr"))"
 # Score's options are the run's: the table's aliases, its range messages (exit 2).
 "$BIN" score "$C" "$C" "$S" --image-size 48 >"$T/score.txt" 2>&1 && grep -q "^48x48: " "$T/score.txt" \
     && ok "score takes neural-style's --image-size" || bad "score --image-size ($(head -c 300 "$T/score.txt"))"
