@@ -27,19 +27,9 @@
 #include <sys/resource.h>
 
 #include "../c/check.h"
+#include "host.h"
 
 enum { W = 512, H = 384, SW = 256, HEADROOM = 320 << 20, STEP_HEADROOM = 8 << 20 };
-
-/* Address space mapped now (VmSize), which RLIMIT_AS counts. */
-static size_t mapped_bytes(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    size_t kb = 0;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmSize: %zu kB", &kb) == 1) break;
-    if (f) fclose(f);
-    return kb * 1024;
-}
 
 /* Bytes malloc has handed out and not had back. */
 static size_t live_bytes(void) {
@@ -71,13 +61,8 @@ int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IONBF, 0);
     int step = argc > 1 && strcmp(argv[1], "step") == 0;
     static uint8_t content[W * H * 3], style[SW * SW * 3], out[W * H * 3];
-    for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++) {
-            uint8_t *q = content + ((size_t)y * W + x) * 3;
-            q[0] = (uint8_t)(x / 2); q[1] = (uint8_t)(y / 2); q[2] = (uint8_t)((x + y) / 4);
-        }
-    for (int i = 0; i < SW * SW * 3; i++) style[i] = (uint8_t)((i * 37 / 3) % 251);
-    stylize_image c = { content, W, H, 3, W * 3 }, s = { style, SW, SW, 3, SW * 3 };
+    stylize_image c, s;
+    fill_images(content, W, H, 2, style, SW, &c, &s);
 
     stylize_model *model = NULL;
     stylize_status st = stylize_model_open(getenv("STYLIZE_MODEL"), &model);
