@@ -28,8 +28,10 @@ public struct Speed: Sendable {
 /// A step at level k costs s_k = e · Σ_tiles t(p_tile) seconds (e evaluations
 /// per step: L-BFGS' line search sometimes takes two). Level k starts with R
 /// seconds left, keeps the least steps of the finer refinement levels for them,
-/// and gets an equal share of the rest over the levels left,
-/// n_k = ⌊R / (levels left) / s_k⌋, at most the level's own count for coarse
+/// and gets an equal share of the rest over itself, the composition levels
+/// after it and the last level, n_k = ⌊R / sharers / s_k⌋ (a refinement level
+/// below the last takes only its least steps: measured at the final size, the
+/// last level's steps are what count), at most the level's own count for coarse
 /// levels (more steps there barely lower the loss: the time goes to finer
 /// levels instead), at least 1 (a refinement level: `leastSteps`); the last
 /// level takes all that is left. When
@@ -104,8 +106,13 @@ public struct TimeBudget: Sendable {
         // The finer refinement levels' least steps are kept for them first.
         let kept = (k + 1 <= last ? Array(k + 1...last) : []).filter { levels[$0].refines }
             .reduce(0.0) { $0 + Double(Self.leastSteps(levels[$1])) * stepSeconds(level: $1) }
+        // A refinement level below the last is a bridge to it: its least steps, and the
+        // time goes to the final size, where the result is scored and seen.
+        if levels[k].refines && k < last { return min(Self.leastSteps(levels[k]), caps[k] ?? Int.max) }
         let left = max(0, remaining - kept)
-        let share = k == last ? left : left / Double(last - k + 1)
+        // An equal share among this level, the composition levels after it and the last.
+        let sharers = 1 + (k + 1 < last ? (k + 1..<last).filter { !levels[$0].refines }.count : 0) + (k < last ? 1 : 0)
+        let share = k == last ? left : left / Double(sharers)
         let n = Int(share / stepSeconds(level: k))
         return max(levels[k].refines ? Self.leastSteps(levels[k]) : 1, k == last ? n : caps[k].map { min($0, n) } ?? n)
     }
