@@ -103,15 +103,16 @@ public struct TimeBudget: Sendable {
 
     /// Steps for level `k` with `remaining` seconds left when it starts.
     func steps(level k: Int, remaining: Double) -> Int {
-        // The finer refinement levels' least steps are kept for them first.
-        let kept = (k + 1 <= last ? Array(k + 1...last) : []).filter { levels[$0].refines }
-            .reduce(0.0) { $0 + Double(Self.leastSteps(levels[$1])) * stepSeconds(level: $1) }
         // A refinement level below the last is a bridge to it: its least steps, and the
         // time goes to the final size, where the result is scored and seen.
         if levels[k].refines && k < last { return min(Self.leastSteps(levels[k]), caps[k] ?? Int.max) }
+        let finer = (k + 1)..<max(k + 1, last + 1)  // the levels after k this run reaches
+        // The finer refinement levels' least steps are kept for them first.
+        let kept = finer.filter { levels[$0].refines }
+            .reduce(0.0) { $0 + Double(Self.leastSteps(levels[$1])) * stepSeconds(level: $1) }
         let left = max(0, remaining - kept)
         // An equal share among this level, the composition levels after it and the last.
-        let sharers = 1 + (k + 1 < last ? (k + 1..<last).filter { !levels[$0].refines }.count : 0) + (k < last ? 1 : 0)
+        let sharers = 1 + finer.filter { $0 == last || !levels[$0].refines }.count
         let share = k == last ? left : left / Double(sharers)
         let n = Int(share / stepSeconds(level: k))
         return max(levels[k].refines ? Self.leastSteps(levels[k]) : 1, k == last ? n : caps[k].map { min($0, n) } ?? n)
