@@ -1,9 +1,12 @@
 import Foundation
+import Synchronization
 
 /// Runs Gatys style transfer with one network. Stateless between runs, so one
 /// instance (and its network) may serve several threads at once.
 public final class StyleTransfer: @unchecked Sendable {
     public let network: FeatureNetwork
+    /// This machine's measured speeds (`speed(layers:options:)`), by pooling and layers.
+    let speeds = Mutex<[String: Speed]>([:])
 
     public init(network: FeatureNetwork) { self.network = network }
 
@@ -44,7 +47,7 @@ public final class StyleTransfer: @unchecked Sendable {
         let start = Date()
         // A time limit: each level's steps are replanned as it starts, with the speed measured so far.
         var budget = plan.budget
-        let deadline = start.addingTimeInterval(options.timeLimit - (budget?.reserve ?? 0))
+        let deadline = start.addingTimeInterval((budget?.limit ?? 0) - (budget?.reserve ?? 0))
         var x: [Float] = []  // the level's picture, w x h; the margin is always its mirror (Margin.swift)
         var last = LossTerms()
         var iteration = 0, evaluations = 0
@@ -94,18 +97,25 @@ public final class StyleTransfer: @unchecked Sendable {
             }
             let targets = styleTargets!.targets
             var steps = level.iterations
+            var later = 0  // the steps of the levels after this one that the run reaches
             if let b = budget {
                 steps = b.steps(level: k, remaining: deadline.timeIntervalSinceNow)
-                total = iteration + steps + plan.levels[(k + 1)...].prefix(max(0, b.last - k)).reduce(0) { $0 + $1.iterations }
+                later = plan.levels[(k + 1)...].prefix(max(0, b.last - k)).reduce(0) { $0 + $1.iterations }
+                total = iteration + steps + later
             }
             let levelStart = (date: Date(), evaluations: evaluations, iteration: iteration)
+            // What the level's steps took, for the budget: a whole level's from its second step on
+            // (the first also carries the level's start), a tiled level's in all.
+            var timed: (seconds: Double, steps: Int, evaluations: Int, includesStart: Bool)?
             let mask = options.mask?.resized(width: w, height: h)
             if let tile = level.tile {
                 if k == 0 { try report(LossTerms(), evaluationsNow: 0) }
                 try optimiseTiled(&x, width: w, height: h, margin: m, content: levelContent, targets: targets, mask: mask,
                                   options: options, layers: layers, network: network, tile: tile,
-                                  iterations: steps) { losses, stepsDone, evals, picture in
+                                  iterations: steps, deadline: budget == nil ? nil : deadline,
+                                  untilDeadline: k == budget?.last) { losses, stepsDone, levelSteps, evals, picture in
                     evaluations += evals
+                    if budget != nil { total = levelStart.iteration + levelSteps + later }
                     while iteration < levelStart.iteration + stepsDone {
                         iteration += 1
                         try report(losses, evaluationsNow: evaluations, picture: picture)
@@ -125,30 +135,42 @@ public final class StyleTransfer: @unchecked Sendable {
                 if k == 0 { try report(objective.evaluate(x).0, evaluationsNow: objective.evaluations) }
                 var optimizer: any Optimizer = options.optimizer == .lbfgs
                     ? LBFGS(history: options.lbfgsHistory) : Adam(learningRate: options.learningRate)
-                var done = 0
-                while done < steps {
+                var done = 0, firstStepEnd = Date(), firstStepEvaluations = 0
+                while true {
                     // A timed run begins no step that would end past its deadline, and its last
                     // level counts again from the steps it has timed: it runs until the limit.
-                    if budget != nil && done > 0 {
-                        let stepSeconds = Date().timeIntervalSince(levelStart.date) / Double(done)
-                        if k == budget!.last {
+                    // (The first step is not one of them: it also carries the level's start.)
+                    if let b = budget, done > 0 {
+                        let stepSeconds = done == 1 ? b.stepSeconds(level: k)
+                            : Date().timeIntervalSince(firstStepEnd) / Double(done - 1)
+                        if k == b.last {
                             steps = done + max(0, Int(deadline.timeIntervalSinceNow / stepSeconds))
                             total = iteration + steps - done
                         }
                         if Date().addingTimeInterval(stepSeconds) > deadline { break }
                     }
+                    if done >= steps { break }
                     try Memory.ensureStep(floats: x.count)  // its vectors are Swift arrays (Memory.swift)
                     stepTerms.stepped(to: optimizer.step(&x, f))  // Adam reports the loss where its step began
                     last = stepTerms.terms
                     iteration += 1
                     done += 1
+                    if done == 1 { (firstStepEnd, firstStepEvaluations) = (Date(), objective.evaluations) }
                     try report(last, evaluationsNow: evaluations + objective.evaluations)
                 }
                 evaluations += objective.evaluations
+                if done >= 3 {
+                    timed = (Date().timeIntervalSince(firstStepEnd), done - 1, objective.evaluations - firstStepEvaluations, false)
+                }
             }
-            if let b = budget { budget = b.measured(level: k, seconds: Date().timeIntervalSince(levelStart.date),
-                                                    steps: iteration - levelStart.iteration,
-                                                    evaluations: evaluations - levelStart.evaluations) }
+            if level.tile != nil {
+                timed = (Date().timeIntervalSince(levelStart.date), iteration - levelStart.iteration,
+                         evaluations - levelStart.evaluations, true)
+            }
+            if let b = budget, let timed {
+                budget = b.measured(level: k, seconds: timed.seconds, steps: timed.steps, evaluations: timed.evaluations,
+                                    includesStart: timed.includesStart)
+            }
         }
         let outW = content?.width ?? w, outH = content?.height ?? h
         // The result at the content's size: the resample, its clamped copy, the colours and mask recombined.

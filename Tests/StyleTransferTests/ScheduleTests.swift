@@ -86,7 +86,7 @@ import Testing
         for limit in [20.0, 60, 180, 600] {
             let timed = TimeBudget(plan: plan, limit: limit, speed: speed).planned
             let budget = timed.budget!
-            let seconds = timed.levels.indices.reduce(0.0) { $0 + Double(timed.levels[$1].iterations) * budget.stepSeconds(level: $1) }
+            let seconds = timed.levels.indices.reduce(0.0) { $0 + budget.levelSeconds(level: $1, steps: timed.levels[$1].iterations) }
             #expect(seconds <= limit - budget.reserve + 1e-9, "limit \(limit)")
             #expect(abs(seconds - timed.estimatedSeconds!) < 1e-9)
             // Coarse levels take at most their own count; the last ends near the limit (within one step).
@@ -97,21 +97,21 @@ import Testing
 
     @Test func tooShortALimitLeavesOutTheFinestLevels() {
         let plan = TransferPlan(levels: [level(128, 80, 100), level(256, 160, 100), level(2560, 1600, 5)])
-        // 5 steps at 2560x1600 alone take 5·(0.01 + 2576·1616 µs) ≈ 21 s.
+        // 5 steps at 2560x1600 alone, with the level's 2 start evaluations, take 7·(0.01 + 2576·1616 µs) ≈ 29 s.
         let short = TimeBudget(plan: plan, limit: 10, speed: speed).planned
         #expect(short.levels.map(\.width) == [128, 256])
         let long = TimeBudget(plan: plan, limit: 120, speed: speed).planned
         #expect(long.levels.map(\.width) == [128, 256, 2560])
     }
 
-    /// A refinement level is given its 5 steps or left out (`StyleTransfer.minimumRefinementSteps`).
+    /// A refinement level is given its 3 steps or left out (`TimeBudget.leastRefinementSteps`).
     @Test func aRefinementLevelGetsItsLeastStepsOrIsLeftOut() {
         let plan = TransferPlan(levels: [level(128, 80, 100), level(512, 320, 100), level(1024, 640, 20, refines: true),
                                          level(2048, 1280, 20, refines: true)])
-        // 5 steps at 2048x1280 take 5·(0.01 + 2064·1296 µs) ≈ 13.4 s; at 1024x640 about 3.5 s.
+        // 3 steps at 2048x1280 and the level's start take 5·(0.01 + 2064·1296 µs) ≈ 13.4 s; at 1024x640 about 3.5 s.
         let short = TimeBudget(plan: plan, limit: 10, speed: speed).planned
         #expect(short.levels.map(\.width) == [128, 512, 1024])
-        #expect(short.levels[2].iterations >= 5)
+        #expect(short.levels[2].iterations >= 3)
         // The coarse levels leave the refinement levels their 5 steps: the plan stays within the limit.
         for limit in [10.0, 20, 75, 200] {
             let timed = TimeBudget(plan: plan, limit: limit, speed: speed).planned
@@ -119,7 +119,7 @@ import Testing
         }
         let long = TimeBudget(plan: plan, limit: 200, speed: speed).planned
         #expect(long.levels.map(\.width) == [128, 512, 1024, 2048] && long.levels.allSatisfy { $0.iterations >= 1 })
-        #expect(long.levels[2].iterations >= 5 && long.levels[3].iterations >= 5)
+        #expect(long.levels[2].iterations == 3 && long.levels[3].iterations >= 3)
     }
 
     /// A run behind its plan gives up the finest levels as it goes, and the level it
@@ -129,14 +129,15 @@ import Testing
                                          level(2048, 1280, 20, refines: true)])
         let budget = TimeBudget(plan: plan, limit: 200, speed: speed)
         #expect(budget.last == 3)
-        // 6·(step at 1024) + 6·(step at 2048) ≈ 4.2 + 16.1 s: with 15 s left at level 2, 2048 goes.
+        // 5·(evaluation at 1024) + 5·(evaluation at 2048) ≈ 3.5 + 13.4 s (3 steps and each level's
+        // 2 start evaluations): with 15 s left at level 2, 2048 goes.
         #expect(budget.fit(from: 2, remaining: 15).last == 2)
         #expect(budget.fit(from: 2, remaining: 25).last == 3)
         // With 3 s left at level 2, level 2 goes too: level 1 was the last.
         #expect(budget.fit(from: 2, remaining: 3).last == 1)
         // The last level takes all the time left, past its planned count.
         let fitted = budget.fit(from: 2, remaining: 15)
-        #expect(fitted.steps(level: 2, remaining: 15) == Int(15 / fitted.stepSeconds(level: 2)))
+        #expect(fitted.steps(level: 2, remaining: 15) == Int((15 - fitted.levelSeconds(level: 2, steps: 0)) / fitted.stepSeconds(level: 2)))
         #expect(budget.fit(from: 0, remaining: 0.001).last == 0)
     }
 
@@ -147,13 +148,30 @@ import Testing
         #expect(TimeBudget.stepSeconds(tiled, speed: speed, evaluations: 1)
             == 9 * speed.seconds(pixels: 512 * 512))
         #expect(TimeBudget.stepSeconds(whole, speed: speed, evaluations: 1) == speed.seconds(pixels: 1016 * 1016))
+        // Every tile of each of the 2 passes of 10 steps starts its optimiser, the whole level once
+        // (2 evaluations and the content's forward pass, half of one).
+        #expect(TimeBudget.levelSeconds(tiled, steps: 10, speed: speed, evaluations: 1)
+            == (10 + 2 * 2.5) * 9 * speed.seconds(pixels: 512 * 512))
+        #expect(TimeBudget.levelSeconds(whole, steps: 10, speed: speed, evaluations: 1) == 12.5 * speed.seconds(pixels: 1016 * 1016))
     }
 
     @Test func theSpeedModelIsRefittedFromWhatALevelTook() {
         let fitted = Speed.fit(100, 0.02, 400, 0.05)
         #expect(abs(fitted.perPixel - 1e-4) < 1e-12 && abs(fitted.fixed - 0.01) < 1e-12)
-        let corrected = fitted.corrected(pixels: 1000, seconds: 0.21)
-        #expect(abs(corrected.seconds(pixels: 1000) - 0.21) < 1e-12)
+        let plan = TransferPlan(levels: [level(128, 80, 100), level(1024, 640, 100), level(2048, 1280, 20, refines: true)])
+        let budget = TimeBudget(plan: plan, limit: 200, speed: speed)
+        // 1024x640 took twice its prediction with one evaluation a step: the 2048 px level will too,
+        // measured from a level's steps after its first or over all, its start included.
+        let slow = budget.measured(level: 1, seconds: 2 * budget.levelSeconds(level: 1, steps: 40), steps: 40,
+                                   evaluations: 40 + Int(TimeBudget.startEvaluations), includesStart: true)
+        #expect(abs(slow.stepSeconds(level: 2) / budget.stepSeconds(level: 2) - 2) < 1e-9)
+        let steps = budget.measured(level: 1, seconds: 2 * 39 * budget.stepSeconds(level: 1), steps: 39, evaluations: 39,
+                                    includesStart: false)
+        #expect(abs(steps.stepSeconds(level: 2) / budget.stepSeconds(level: 2) - 2) < 1e-9)
+        // A level whose evaluations take under 0.2 s (here 0.024 s) leaves the speed as it was.
+        let tiny = budget.measured(level: 0, seconds: 2 * budget.levelSeconds(level: 0, steps: 40), steps: 40, evaluations: 42,
+                                   includesStart: true)
+        #expect(tiny.speed.seconds(pixels: 1_000_000) == speed.seconds(pixels: 1_000_000))
     }
 
     /// A real timed run on the 64 px fixtures: it plans from a measured speed
@@ -174,5 +192,24 @@ import Testing
             return true
         }
         #expect(result.width == 64 && steps >= 2 && steps <= last + 1)
+    }
+
+    /// A timed run whose last level is tiled: its passes follow the plan and then
+    /// continue while the time allows, and the progress it reports stays in step.
+    @Test func aTimedTiledLevelRunsItsPassesWithinItsLimit() throws {
+        let engine = StyleTransfer(network: try Support.realNetwork())
+        let content = try Support.fixture("tiny_content_64.ppm"), style = try Support.fixture("tiny_style_64.ppm")
+        var o = options(size: 64, output: 64, scales: 1)
+        o.maxMemory = try engine.plan(content: content, styles: [style], options: o).estimatedPeakBytes - 1
+        o.timeLimit = 4
+        let plan = try engine.plan(content: content, styles: [style], options: o)
+        _ = try #require(plan.levels.last?.tile)
+        var steps = 0, total = 0, inStep = true
+        let result = try engine.run(content: content, styles: [style], options: o) { p in
+            inStep = inStep && p.iteration <= p.total
+            (steps, total) = (p.iteration, p.total)
+            return true
+        }
+        #expect(result.width == 64 && steps >= 1 && inStep && steps <= total, "\(steps) of \(total): \(plan)")
     }
 }

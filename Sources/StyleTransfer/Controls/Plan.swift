@@ -208,7 +208,10 @@ extension StyleTransfer {
         if shortfall > 0 { throw tooLittle(budget, shortfall) }
         var plan = TransferPlan(levels: levels)
         if options.timeLimit > 0 {
-            plan = try TimeBudget(plan: plan, limit: options.timeLimit, speed: speed(layers: layers, options: options)).planned
+            // The time the speed takes to measure is the run's too.
+            let start = Date()
+            let speed = try speed(layers: layers, options: options)
+            plan = TimeBudget(plan: plan, limit: options.timeLimit - Date().timeIntervalSince(start), speed: speed).planned
         }
         return plan
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Tiles for images whose whole-size optimisation would not fit in memory.
 enum Tiling {
     /// Context kept around each crop when summing Gram matrices over crops;
@@ -31,6 +33,10 @@ enum Tiling {
             return w
         }
     }
+
+    /// Passes over all tiles for a tiled level of `n` steps: each pass shifts the
+    /// tile grid, so seams move; a few, as every pass restarts each tile's optimiser.
+    static func passes(steps n: Int) -> Int { n >= 2 ? max(2, min(4, n / 4)) : 1 }
 
     /// A planar RGB crop.
     static func crop(_ pixels: [Float], width: Int, height: Int, x: Int, y: Int, w: Int, h: Int) -> [Float] {
@@ -110,21 +116,36 @@ extension StyleTransfer {
     /// that tiles would paint independently. A level's iterations are split into
     /// passes over all tiles; each pass shifts the tile grid so seams move, and
     /// tiles are blended with feathered (linear ramp) overlaps.
-    /// `advance(losses, steps, evaluations, x)` reports steps done in this level and the
-    /// picture as of the last finished pass (the caller must not read its x meanwhile).
+    /// A timed run passes its `deadline`: no pass begins that the last one says
+    /// would end after it, and with `untilDeadline` (the run's last level) passes
+    /// of n / passes steps follow the planned ones until it.
+    /// `advance(losses, steps, levelSteps, evaluations, x)` reports steps done in this
+    /// level, the steps it will then have taken, and the picture as of the last
+    /// finished pass (the caller must not read its x meanwhile).
     func optimiseTiled(_ x: inout [Float], width w: Int, height h: Int, margin m: Int, content: Image?,
                        targets: [[Float]], mask: Mask?, options: TransferOptions, layers: LayerSelection,
-                       network: FeatureNetwork, tile: Int, iterations n: Int,
-                       advance: (LossTerms, Int, Int, [Float]) throws -> Void) throws {
+                       network: FeatureNetwork, tile: Int, iterations n: Int, deadline: Date?, untilDeadline: Bool,
+                       advance: (LossTerms, Int, Int, Int, [Float]) throws -> Void) throws {
         let (cw, ch) = (w + 2 * m, h + 2 * m)
         let canvasContent = content?.reflectPadded(m), canvasMask = mask?.reflectPadded(m)
         let temporal = TemporalTarget.level(options, width: w, height: h)
         let overlap = max(16, tile / 8)  // ramps of tile/8: enough to hide seams, little repeated work
-        let passes = n >= 2 ? max(2, min(4, n / 4)) : 1
-        var stepsBefore = 0
-        for p in 0..<passes {
-            let steps = n / passes + (p < n % passes ? 1 : 0)
-            let shift = (tile - overlap) * p / passes
+        let planned = Tiling.passes(steps: n)
+        var stepsBefore = 0, levelSteps = n
+        var previous: (steps: Int, seconds: Double)?  // the last pass
+        for p in 0... {
+            let steps = p < planned ? n / planned + (p < n % planned ? 1 : 0) : max(1, n / planned)
+            if let deadline, let previous {
+                // Each tile restarts its optimiser: a pass costs its steps plus the start's evaluations.
+                let start = TimeBudget.startEvaluations
+                let seconds = previous.seconds * (Double(steps) + start) / (Double(previous.steps) + start)
+                let fits = Date().addingTimeInterval(seconds) <= deadline
+                if p >= planned && !(untilDeadline && fits) { break }
+                if !fits { levelSteps = stepsBefore; break }
+            } else if p >= planned { break }
+            if p >= planned { levelSteps += steps }
+            let passStart = Date()
+            let shift = (tile - overlap) * p / planned
             let xs = Tiling.spans(length: cw, tile: tile, overlap: overlap, shift: shift)
             let ys = Tiling.spans(length: ch, tile: tile, overlap: overlap, shift: shift)
             let tw = min(tile, cw), th = min(tile, ch)
@@ -185,12 +206,13 @@ extension StyleTransfer {
                     var mean = LossTerms()
                     (mean.content, mean.style, mean.tv) = (losses.content * seen, losses.style * seen, losses.tv * seen)
                     mean.temporal = losses.temporal * seen
-                    try advance(mean, stepsNow, objective.evaluations, x)
+                    try advance(mean, stepsNow, levelSteps, objective.evaluations, x)
                 }
             }
             for c in 0..<3 { for i in 0..<(w * h) { acc[c * w * h + i] /= weights[i] } }
             x = acc
             stepsBefore += steps
+            previous = (steps, Date().timeIntervalSince(passStart))
         }
     }
 }

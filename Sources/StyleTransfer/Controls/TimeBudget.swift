@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// How long one evaluation of the objective (a forward and a backward pass)
 /// takes on this machine: t(p) = fixed + perPixel · p for a canvas of p pixels,
@@ -16,17 +17,19 @@ public struct Speed: Sendable {
         return Speed(fixed: max(0, t1 - perPixel * Double(p1)), perPixel: perPixel)
     }
 
-    /// The model after a level of `pixels` measured `seconds` per evaluation:
-    /// the fixed part kept, the per-pixel part refitted (large levels dominate).
-    func corrected(pixels: Int, seconds: Double) -> Speed {
-        Speed(fixed: fixed, perPixel: max(1e-12, (seconds - fixed) / Double(pixels)))
-    }
+    /// The model `ratio` times slower: a level took `ratio` times what it predicted.
+    /// Both parts are scaled, so the shape measured at the start is kept. (Refitting
+    /// the per-pixel part alone from a small level, where the fixed part is most of
+    /// the time, predicted a 2560 px level at a fraction of its cost: a 3-minute run
+    /// spent its time on 73 steps at 512 px and never reached its last level.)
+    func scaled(by ratio: Double) -> Speed { Speed(fixed: fixed * ratio, perPixel: perPixel * ratio) }
 }
 
 /// Iterations per level that end a run within a time limit.
 ///
 /// A step at level k costs s_k = e · Σ_tiles t(p_tile) seconds (e evaluations
-/// per step: L-BFGS' line search sometimes takes two). Level k starts with R
+/// per step: L-BFGS' line search sometimes takes two), and n steps cost
+/// (n · e + `startEvaluations`) · Σ_tiles t(p_tile). Level k starts with R
 /// seconds left, keeps the least steps of the finer refinement levels for them,
 /// and gets an equal share of the rest over itself, the composition levels
 /// after it and the last level, n_k = ⌊R / sharers / s_k⌋ (a refinement level
@@ -48,10 +51,25 @@ public struct TimeBudget: Sendable {
 
     let levels: [TransferPlan.Level]
     /// The fewest steps worth a level: 5 for a composition level (fewer barely change
-    /// the picture), `minimumRefinementSteps` for a refinement level.
+    /// the picture), `leastRefinementSteps` for a refinement level.
     static func leastSteps(_ level: TransferPlan.Level) -> Int {
-        level.refines ? StyleTransfer.minimumRefinementSteps : 5
+        level.refines ? leastRefinementSteps : 5
     }
+    /// A timed run's refinement levels are worth 3 steps: at 1024 px (composed at
+    /// 256) 3 steps a level took the style loss from the resampled picture's 1.10e6
+    /// to 3.91e4 (5 steps: 1.73e4; `StyleTransfer.minimumRefinementSteps`), and one
+    /// step at 2560x1600 after a 3-minute run that ended at 1497 px took it from
+    /// 5.42e5 to 2.07e5. With 5 steps a level, the refinement levels up to 2560x1600
+    /// needed 143 of a 3-minute run's 175 s, and runs gave up their last level
+    /// whenever the speed they measured was a little slower than planned.
+    static let leastRefinementSteps = 3
+
+    /// How much slower than predicted a finer level may turn out: the speed measured
+    /// at small levels predicted the larger ones up to 20 % low (a 3-minute run to
+    /// 2560x1600 px, measured level by level), and the run then gave up its last
+    /// level at the start of the first refinement level. What the margin keeps goes
+    /// to the last level when it is not needed.
+    static let caution = 1.25
     /// The most steps a level takes (its planned count; nil for the last level).
     let caps: [Int?]
     /// The last level the run will reach: lowered as it starts a level with less
@@ -64,10 +82,11 @@ public struct TimeBudget: Sendable {
         self.speed = speed
         // Too little time for every level's least useful work: the finest levels go first
         // (the result is then resampled from the largest level that fits).
-        func least(_ l: TransferPlan.Level) -> Double {
-            Double(min(l.iterations, TimeBudget.leastSteps(l))) * TimeBudget.stepSeconds(l, speed: speed, evaluations: 1)
+        func least(_ k: Int) -> Double {
+            let l = levels[k], n = TimeBudget.leastSteps(l)
+            return TimeBudget.levelSeconds(l, steps: min(l.iterations, n), speed: speed, evaluations: 1)
         }
-        while levels.count > 1 && levels.map(least).reduce(0, +) > limit - min(5, 0.03 * limit) {
+        while levels.count > 1 && levels.indices.map(least).reduce(0, +) > limit - min(5, 0.03 * limit) {
             levels.removeLast()
         }
         self.levels = levels
@@ -81,7 +100,7 @@ public struct TimeBudget: Sendable {
         var remaining = limit - reserve, total = 0.0
         for k in levels.indices {
             let n = steps(level: k, remaining: remaining)
-            let seconds = Double(n) * Self.stepSeconds(levels[k], speed: speed, evaluations: evaluationsPerStep)
+            let seconds = levelSeconds(level: k, steps: n)
             plan.levels[k].iterations = n
             remaining -= seconds
             total += seconds
@@ -91,15 +110,34 @@ public struct TimeBudget: Sendable {
         return plan
     }
 
-    /// The budget after level `k` took `seconds` for `steps` steps and
-    /// `evaluations` evaluations: its speed is what the later levels expect.
-    func measured(level k: Int, seconds: Double, steps: Int, evaluations: Int) -> TimeBudget {
+    /// The budget after `steps` steps of level `k` took `seconds` and `evaluations`
+    /// evaluations (`includesStart`: the level's start among them): the
+    /// evaluations per step, and the speed scaled by the time over what the model
+    /// predicted for it, are what the later levels expect. Steps whose evaluations
+    /// take under `leastMeasuredSeconds` do not rescale the speed.
+    func measured(level k: Int, seconds: Double, steps: Int, evaluations: Int, includesStart: Bool) -> TimeBudget {
         guard steps > 0, evaluations > 0 else { return self }
         var b = self
-        b.evaluationsPerStep = Double(evaluations) / Double(steps * Self.tiles(levels[k]))
-        b.speed = speed.corrected(pixels: Self.pixels(levels[k]), seconds: seconds / Double(evaluations))
+        let level = levels[k], tiles = Self.tiles(level)
+        let starts = Double(!includesStart ? 0 : level.tile == nil ? 1 : Tiling.passes(steps: steps) * tiles)
+        // Seconds per evaluation against the model's, the content targets' forward passes counted in.
+        if speed.seconds(pixels: Self.pixels(level)) >= Self.leastMeasuredSeconds {
+            let perEvaluation = seconds / (Double(evaluations) + Self.startForward * starts)
+            b.speed = speed.scaled(by: perEvaluation / speed.seconds(pixels: Self.pixels(level)))
+        }
+        // Evaluations per step from 5 steps or more: a bridge's 2 timed steps, which the Wolfe
+        // search may still lengthen, once predicted 2.5 a step at 2560 px, and the level was given up.
+        if steps >= 5 {
+            b.evaluationsPerStep = max(1, (Double(evaluations) - Self.startEvaluations * starts) / Double(steps * tiles))
+        }
         return b
     }
+
+    /// Below this an evaluation's time is mostly what every step adds (progress
+    /// reports, the optimiser's vectors): a 128x80 level measured 30 % slower per
+    /// pixel than the speed, and a 3-minute run then squeezed its 256 and 512 px
+    /// levels to one step each for a 2560 px level that turned out as predicted.
+    static let leastMeasuredSeconds = 0.2
 
     /// Steps for level `k` with `remaining` seconds left when it starts.
     func steps(level k: Int, remaining: Double) -> Int {
@@ -107,9 +145,11 @@ public struct TimeBudget: Sendable {
         // time goes to the final size, where the result is scored and seen.
         if levels[k].refines && k < last { return min(Self.leastSteps(levels[k]), caps[k] ?? Int.max) }
         let finer = (k + 1)..<max(k + 1, last + 1)  // the levels after k this run reaches
-        // The finer refinement levels' least steps are kept for them first.
-        let kept = finer.filter { levels[$0].refines }
-            .reduce(0.0) { $0 + Double(Self.leastSteps(levels[$1])) * stepSeconds(level: $1) }
+        // Every level's start, and the finer refinement levels' least steps, are kept for them first,
+        // with room for the speed to turn out slower there (`caution`).
+        let kept = finer.reduce(levelSeconds(level: k, steps: 0)) {
+            $0 + Self.caution * levelSeconds(level: $1, steps: levels[$1].refines ? Self.leastSteps(levels[$1]) : 0)
+        }
         let left = max(0, remaining - kept)
         // An equal share among this level, the composition levels after it and the last.
         let sharers = 1 + finer.filter { $0 == last || !levels[$0].refines }.count
@@ -124,7 +164,7 @@ public struct TimeBudget: Sendable {
     /// fit, is the last, and runs until the limit instead of leaving the time unused.
     func fit(from k: Int, remaining: Double) -> TimeBudget {
         var b = self
-        func least(_ j: Int) -> Double { Double(Self.leastSteps(levels[j]) + 1) * stepSeconds(level: j) }
+        func least(_ j: Int) -> Double { levelSeconds(level: j, steps: Self.leastSteps(levels[j])) }
         // Level 0 always runs; a later level k may go too (then k - 1 was the last).
         while b.last >= max(k, 1) && (k...b.last).map(least).reduce(0, +) > remaining { b.last -= 1 }
         return b
@@ -132,6 +172,19 @@ public struct TimeBudget: Sendable {
 
     /// Seconds one step of level `k` is expected to take.
     func stepSeconds(level k: Int) -> Double { Self.stepSeconds(levels[k], speed: speed, evaluations: evaluationsPerStep) }
+
+    /// Seconds level `k` is expected to take for `n` steps, its start included.
+    func levelSeconds(level k: Int, steps n: Int) -> Double {
+        Self.levelSeconds(levels[k], steps: n, speed: speed, evaluations: evaluationsPerStep)
+    }
+
+    /// Evaluations a level (or a tile of a tiled level's pass) takes besides its
+    /// steps': the evaluation where its optimiser starts and the first line search
+    /// lengthening its cautious first trial. Measured: 8 evaluations for 5 steps at
+    /// 876 and at 1497 px; at 2560x1600 (one evaluation 14-15 s), 50 s for the first step.
+    static let startEvaluations = 2.0
+    /// The content targets' forward pass at a level's start, in evaluations.
+    static let startForward = 0.5
 
     /// The pixels one evaluation of a level covers: its canvas, or one tile.
     static func pixels(_ level: TransferPlan.Level) -> Int {
@@ -151,13 +204,33 @@ public struct TimeBudget: Sendable {
     static func stepSeconds(_ level: TransferPlan.Level, speed: Speed, evaluations: Double) -> Double {
         evaluations * Double(tiles(level)) * speed.seconds(pixels: pixels(level))
     }
+
+    static func levelSeconds(_ level: TransferPlan.Level, steps n: Int, speed: Speed, evaluations: Double) -> Double {
+        // A tiled level starts an optimiser for every tile of every pass.
+        let starts = Double(level.tile == nil ? 1 : Tiling.passes(steps: n)) * (startEvaluations + startForward)
+        return (Double(n) * evaluations + starts) * Double(tiles(level)) * speed.seconds(pixels: pixels(level))
+    }
 }
 
 extension StyleTransfer {
     /// This machine's speed for the objective of `options` (the layers it
-    /// reads): two evaluations each at two small canvases, the second of each
-    /// timed (the first also prepares the layers' weights).
+    /// reads): two evaluations each at two canvases, the second of each timed
+    /// (the first also prepares the layers' weights). Measured with `stylize
+    /// bench` (s per evaluation 0.069, 0.091, 0.142, 0.333, 0.552, 0.934, 3.35,
+    /// 13.1 at 96, 128, 192, 320, 384, 512, 1024, 2048 px), the cost per pixel
+    /// grows up to about 512 px: the fit through 96 and 192 px predicted 2048 px
+    /// 15 % low, and timed runs gave up their last level when they got there;
+    /// through 128 and 384 px it is within 7 %. Kept per network and layers, so
+    /// a host's estimates and a batch's runs measure once.
     func speed(layers: LayerSelection, options: TransferOptions) throws -> Speed {
+        let key = "\(options.pooling) \(layers.contentIndices) \(layers.styleIndices)"
+        if let known = speeds.withLock({ $0[key] }) { return known }
+        let measured = try measureSpeed(layers: layers, options: options)
+        speeds.withLock { $0[key] = measured }
+        return measured
+    }
+
+    private func measureSpeed(layers: LayerSelection, options: TransferOptions) throws -> Speed {
         let network = options.pooling == self.network.pooling ? self.network
             : FeatureNetwork(sharing: self.network, pooling: options.pooling)
         func seconds(_ side: Int) throws -> Double {
@@ -176,7 +249,7 @@ extension StyleTransfer {
             _ = objective.evaluate(pixels)
             return Date().timeIntervalSince(start)
         }
-        let (small, large) = (96, 192)
+        let (small, large) = (128, 384)
         return try Speed.fit(small * small, seconds(small), large * large, seconds(large))
     }
 }
