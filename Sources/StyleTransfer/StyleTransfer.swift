@@ -134,7 +134,7 @@ public final class StyleTransfer: @unchecked Sendable {
                 }
                 if k == 0 { try report(objective.evaluate(x).0, evaluationsNow: objective.evaluations) }
                 var optimizer: any Optimizer = options.optimizer == .lbfgs
-                    ? LBFGS(history: options.lbfgsHistory) : Adam(learningRate: options.learningRate)
+                    ? LBFGS(history: options.lbfgsHistory, scale: objective.preconditioner) : Adam(learningRate: options.learningRate)
                 var done = 0, firstStepEnd = Date(), firstStepEvaluations = 0
                 while true {
                     // A timed run begins no step that would end past its deadline, and its last

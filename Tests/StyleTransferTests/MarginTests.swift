@@ -34,6 +34,16 @@ import Testing
     }
 
     /// Whole canvases: P is `Margin.padded`, pixel for pixel, so the map is the mirror.
+    /// The preconditioner: 1 / copies of each picture pixel on the canvas. The edge pixel
+    /// is not repeated by the mirror; the next m are seen twice a side.
+    @Test func inverseCopiesCountTheMirrorImages() {
+        let (w, h, m) = (20, 12, 4)
+        let scale = MirrorMap(width: w, height: h, margin: m).inverseCopies(channels: 2)
+        #expect(scale.count == 2 * w * h && Array(scale[0..<(w * h)]) == Array(scale[(w * h)...]))
+        #expect(scale[0] == 1 && scale[1] == 0.5 && scale[w + 1] == 0.25 && scale[4 * w + 4] == 0.25)
+        #expect(scale[6 * w + 10] == 1 && scale[6 * w + 5] == 1 && scale[6 * w + w - 2] == 0.5)
+    }
+
     @Test func wholeCanvasMapIsThePaddedPicture() {
         var rng = SplitMix64(seed: 9)
         let (w, h, m) = (7, 5, 8)

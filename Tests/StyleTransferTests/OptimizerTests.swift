@@ -109,6 +109,20 @@ import Testing
     /// 9.15e5). Here the same shape: the double well f = Σ (x² − R²)², R = 100,
     /// from near its hilltop, concave for |x| < R/√3: the search must lengthen
     /// the steps to reach a well in a few of them.
+    /// H₀ = diag(scale): with the inverse of a diagonal quadratic's Hessian as the
+    /// scale, the first direction is Newton's, and one step lands on the minimum;
+    /// without it, the first step of an ill-conditioned quadratic cannot.
+    @Test func lbfgsScaleIsTheFirstInverseHessian() {
+        let a: [Float] = [1, 4, 100, 2500]
+        let f: Objective = { x in
+            (zip(a, x).reduce(0.0) { $0 + 0.5 * Double($1.0 * $1.1 * $1.1) }, zip(a, x).map { $0 * $1 })
+        }
+        var scaled = LBFGS(scale: a.map { 1 / $0 }), plain = LBFGS()
+        var x: [Float] = [1, 1, 1, 1], y = x
+        let fScaled = scaled.step(&x, f), fPlain = plain.step(&y, f)
+        #expect(fScaled < 1e-6 && fPlain > 1e-2, "scaled \(fScaled), plain \(fPlain)")
+    }
+
     @Test func lbfgsLeavesConcaveStart() {
         let radius: Float = 100
         let f: Objective = { x in

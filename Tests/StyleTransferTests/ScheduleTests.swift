@@ -129,15 +129,15 @@ import Testing
                                          level(2048, 1280, 20, refines: true)])
         let budget = TimeBudget(plan: plan, limit: 200, speed: speed)
         #expect(budget.last == 3)
-        // 5·(evaluation at 1024) + 5·(evaluation at 2048) ≈ 3.5 + 13.4 s (3 steps and each level's
-        // 2 start evaluations): with 15 s left at level 2, 2048 goes.
-        #expect(budget.fit(from: 2, remaining: 15).last == 2)
-        #expect(budget.fit(from: 2, remaining: 25).last == 3)
-        // With 3 s left at level 2, level 2 goes too: level 1 was the last.
-        #expect(budget.fit(from: 2, remaining: 3).last == 1)
+        // Behind its plan a refinement level is kept while its start and one step fit:
+        // 3.5·(evaluation at 1024) + 3.5·(evaluation at 2048) ≈ 2.4 + 9.4 s. With 10 s left at level 2, 2048 goes.
+        #expect(budget.fit(from: 2, remaining: 10).last == 2)
+        #expect(budget.fit(from: 2, remaining: 12).last == 3)
+        // With 2 s left at level 2, level 2 goes too: level 1 was the last.
+        #expect(budget.fit(from: 2, remaining: 2).last == 1)
         // The last level takes all the time left, past its planned count.
-        let fitted = budget.fit(from: 2, remaining: 15)
-        #expect(fitted.steps(level: 2, remaining: 15) == Int((15 - fitted.levelSeconds(level: 2, steps: 0)) / fitted.stepSeconds(level: 2)))
+        let fitted = budget.fit(from: 2, remaining: 10)
+        #expect(fitted.steps(level: 2, remaining: 10) == Int((10 - fitted.levelSeconds(level: 2, steps: 0)) / fitted.stepSeconds(level: 2)))
         #expect(budget.fit(from: 0, remaining: 0.001).last == 0)
     }
 

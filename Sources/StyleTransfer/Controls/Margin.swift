@@ -100,6 +100,17 @@ struct MirrorMap {
     }
 
     /// Pᵀ g: each window pixel's value added onto the region pixel it was copied from.
+    /// 1 / (copies of each region pixel in the window), for every channel: the diagonal
+    /// of (PᵀP)⁻¹. Pᵀ adds a rim pixel's gradient from its place and from each mirror
+    /// image, so without this scale L-BFGS's first steps move the rim two (corners
+    /// four) times as far as the inside (`MirroredObjective.preconditioner`).
+    func inverseCopies(channels: Int) -> [Float] {
+        var copies = [Float](repeating: 0, count: regionWidth * regionHeight)
+        for i in source { copies[Int(i)] += 1 }
+        let one = copies.map { 1 / max(1, $0) }
+        return [[Float]](repeating: one, count: channels).flatMap { $0 }
+    }
+
     func adjoint(_ g: [Float], channels: Int) -> [Float] {
         let n = regionWidth * regionHeight, N = width * height
         precondition(g.count == channels * N)
@@ -123,6 +134,9 @@ public final class MirroredObjective {
     public let width: Int
     public let height: Int
     public var evaluations: Int { objective.evaluations }
+    /// L-BFGS's first inverse-Hessian guess for the picture: 1 / copies of each pixel
+    /// on the canvas (`MirrorMap.inverseCopies`).
+    var preconditioner: [Float] { map.inverseCopies(channels: 3) }
 
     /// `content` is the picture-sized content (mirrored here like the picture);
     /// `styles` are used at their own sizes, their Gram matrices summed over

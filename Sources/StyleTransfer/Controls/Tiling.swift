@@ -179,7 +179,8 @@ extension StyleTransfer {
                         return (terms.total, gradient)
                     }
                     var optimizer: any Optimizer = options.optimizer == .lbfgs
-                        ? LBFGS(history: options.lbfgsHistory) : Adam(learningRate: options.learningRate)
+                        ? LBFGS(history: options.lbfgsHistory, scale: map.inverseCopies(channels: 3))
+                        : Adam(learningRate: options.learningRate)
                     for _ in 0..<steps {
                         try Memory.ensureStep(floats: t.count)  // its vectors are Swift arrays (Memory.swift)
                         tileLoss.stepped(to: optimizer.step(&t, f))

@@ -36,7 +36,7 @@ public struct Speed: Sendable {
 /// below the last takes only its least steps: measured at the final size, the
 /// last level's steps are what count), at most the level's own count for coarse
 /// levels (more steps there barely lower the loss: the time goes to finer
-/// levels instead), at least 1 (a refinement level: `leastSteps`); the last
+/// levels instead), at least `leastSteps`; the last
 /// level takes all that is left. When
 /// the limit cannot give every level its `leastSteps`, the finest levels are left
 /// out and the result is resampled from the largest that fits. Levels are replanned as they start, with the speed they measured, so the run ends
@@ -63,13 +63,13 @@ public struct TimeBudget: Sendable {
     /// needed 143 of a 3-minute run's 175 s, and runs gave up their last level
     /// whenever the speed they measured was a little slower than planned.
     static let leastRefinementSteps = 3
-
-    /// How much slower than predicted a finer level may turn out: the speed measured
-    /// at small levels predicted the larger ones up to 20 % low (a 3-minute run to
-    /// 2560x1600 px, measured level by level), and the run then gave up its last
-    /// level at the start of the first refinement level. What the margin keeps goes
-    /// to the last level when it is not needed.
-    static let caution = 1.25
+    /// A run behind its plan keeps a refinement level while one step of it still
+    /// fits (`fit`): one step at 2560x1600 took a 1497 px result's style loss from
+    /// 5.42e5 to 2.07e5, and the speed measured at small levels predicted the large
+    /// ones up to 20 % low. (Keeping room for that in the plan instead, 25 % more
+    /// than the finer levels' 3 steps, left a 3-minute run one step per composition
+    /// level, and its picture kept the photo's colours.)
+    static let leastStepsBehindPlan = 1
     /// The most steps a level takes (its planned count; nil for the last level).
     let caps: [Int?]
     /// The last level the run will reach: lowered as it starts a level with less
@@ -145,26 +145,31 @@ public struct TimeBudget: Sendable {
         // time goes to the final size, where the result is scored and seen.
         if levels[k].refines && k < last { return min(Self.leastSteps(levels[k]), caps[k] ?? Int.max) }
         let finer = (k + 1)..<max(k + 1, last + 1)  // the levels after k this run reaches
-        // Every level's start, and the finer refinement levels' least steps, are kept for them first,
-        // with room for the speed to turn out slower there (`caution`).
+        // Every level's start, and the finer refinement levels' least steps, are kept for them first.
         let kept = finer.reduce(levelSeconds(level: k, steps: 0)) {
-            $0 + Self.caution * levelSeconds(level: $1, steps: levels[$1].refines ? Self.leastSteps(levels[$1]) : 0)
+            $0 + levelSeconds(level: $1, steps: levels[$1].refines ? Self.leastSteps(levels[$1]) : 0)
         }
         let left = max(0, remaining - kept)
         // An equal share among this level, the composition levels after it and the last.
         let sharers = 1 + finer.filter { $0 == last || !levels[$0].refines }.count
         let share = k == last ? left : left / Double(sharers)
         let n = Int(share / stepSeconds(level: k))
-        return max(levels[k].refines ? Self.leastSteps(levels[k]) : 1, k == last ? n : caps[k].map { min($0, n) } ?? n)
+        // At least the level's least steps: a 1-minute run to 1497 px that gave its composition levels one step
+        // each (the finer levels' kept time took it all) came back in the photo's own colours.
+        let least = min(Self.leastSteps(levels[k]), caps[k] ?? Int.max)
+        return max(least, k == last ? n : caps[k].map { min($0, n) } ?? n)
     }
 
     /// The budget as level `k` starts with `remaining` seconds: the finest levels
-    /// whose least steps (and a set-up of about one step each) no longer fit are
-    /// given up, so that this level, or the one before when even this one does not
-    /// fit, is the last, and runs until the limit instead of leaving the time unused.
+    /// that no longer fit with their start and one step each (a composition level:
+    /// its least steps; `leastStepsBehindPlan`) are given up, so that this level, or
+    /// the one before when even this one does not fit, is the last, and runs until
+    /// the limit instead of leaving the time unused.
     func fit(from k: Int, remaining: Double) -> TimeBudget {
         var b = self
-        func least(_ j: Int) -> Double { levelSeconds(level: j, steps: Self.leastSteps(levels[j])) }
+        func least(_ j: Int) -> Double {
+            levelSeconds(level: j, steps: levels[j].refines ? Self.leastStepsBehindPlan : Self.leastSteps(levels[j]))
+        }
         // Level 0 always runs; a later level k may go too (then k - 1 was the last).
         while b.last >= max(k, 1) && (k...b.last).map(least).reduce(0, +) > remaining { b.last -= 1 }
         return b

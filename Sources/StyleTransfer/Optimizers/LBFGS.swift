@@ -15,9 +15,14 @@ public struct LBFGS: Optimizer {
     /// Objective evaluations so far (a step may take more than one).
     public private(set) var evaluations = 0
 
-    public init(history: Int = 10) {
+    /// The diagonal of the first inverse Hessian guess, H₀ = γ·diag(scale) (γ = sᵀy/yᵀy
+    /// of the newest pair, 1 before there is one), or nil for the identity.
+    private let scale: [Float]?
+
+    public init(history: Int = 10, scale: [Float]? = nil) {
         precondition(history >= 1)
         self.history = history
+        self.scale = scale
     }
 
     /// Two-loop recursion: d = -H g.
@@ -29,8 +34,10 @@ public struct LBFGS: Optimizer {
             alphas[i] = rho * dot(s[i], q)
             axpy(-alphas[i], y[i], &q)
         }
-        if let last = s.indices.last {
-            let gamma = Float(dot(s[last], y[last]) / dot(y[last], y[last]))
+        let gamma = s.indices.last.map { Float(dot(s[$0], y[$0]) / dot(y[$0], y[$0])) } ?? 1
+        if let scale {
+            for i in q.indices { q[i] *= gamma * scale[i] }
+        } else if !s.isEmpty {
             for i in q.indices { q[i] *= gamma }
         }
         for i in 0..<s.count {
@@ -53,7 +60,7 @@ public struct LBFGS: Optimizer {
         var slope = dot(g0, d)
         if !(slope < 0) {  // not a descent direction: forget the curvature pairs
             s.removeAll(); y.removeAll()
-            d = g0.map { -$0 }
+            d = direction(g0)
             slope = dot(g0, d)
         }
         if slope == 0 { return f0 }  // at a stationary point
