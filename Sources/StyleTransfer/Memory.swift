@@ -23,14 +23,16 @@ public enum Memory {
     /// 2.8 million page faults.
     static func allocate<T>(_: T.Type, count: Int) throws -> UnsafeMutablePointer<T> {
         let (bytes, overflow) = max(count, 1).multipliedReportingOverflow(by: MemoryLayout<T>.stride)
+        guard !overflow else { throw TransferError.allocationFailed(bytes: Int.max) }
         var p: UnsafeMutableRawPointer?
-        if !overflow && bytes >= hugePageBytes {
-            if posix_memalign(&p, hugePageBytes, bytes) != 0 { p = nil }
-            if let p { madvise(p, bytes / hugePageBytes * hugePageBytes, MADV_HUGEPAGE) }
-        } else if !overflow {
+        if bytes < hugePageBytes {
             p = malloc(bytes)
+        } else if posix_memalign(&p, hugePageBytes, bytes) == 0, let p {
+            madvise(p, bytes / hugePageBytes * hugePageBytes, MADV_HUGEPAGE)
+        } else {
+            p = nil
         }
-        guard let p else { throw TransferError.allocationFailed(bytes: overflow ? Int.max : bytes) }
+        guard let p else { throw TransferError.allocationFailed(bytes: bytes) }
         return p.bindMemory(to: T.self, capacity: count)
     }
 

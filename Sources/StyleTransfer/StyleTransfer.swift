@@ -121,6 +121,8 @@ public final class StyleTransfer: @unchecked Sendable {
                         try report(losses, evaluationsNow: evaluations, picture: picture)
                     }
                 }
+                timed = (Date().timeIntervalSince(levelStart.date), iteration - levelStart.iteration,
+                         evaluations - levelStart.evaluations, true)
             } else {
                 // f(x) = L(P x): the picture seen with its mirrored margin, ∇f = Pᵀ ∇L (Margin.swift).
                 let objective = try MirroredObjective(network: network, width: w, height: h, content: levelContent,
@@ -162,10 +164,6 @@ public final class StyleTransfer: @unchecked Sendable {
                 if done >= 3 {
                     timed = (Date().timeIntervalSince(firstStepEnd), done - 1, objective.evaluations - firstStepEvaluations, false)
                 }
-            }
-            if level.tile != nil {
-                timed = (Date().timeIntervalSince(levelStart.date), iteration - levelStart.iteration,
-                         evaluations - levelStart.evaluations, true)
             }
             if let b = budget, let timed {
                 budget = b.measured(level: k, seconds: timed.seconds, steps: timed.steps, evaluations: timed.evaluations,

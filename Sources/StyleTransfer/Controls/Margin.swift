@@ -99,7 +99,6 @@ struct MirrorMap {
         return out
     }
 
-    /// Pᵀ g: each window pixel's value added onto the region pixel it was copied from.
     /// 1 / (copies of each region pixel in the window), for every channel: the diagonal
     /// of (PᵀP)⁻¹. Pᵀ adds a rim pixel's gradient from its place and from each mirror
     /// image, so without this scale L-BFGS's first steps move the rim two (corners
@@ -111,6 +110,7 @@ struct MirrorMap {
         return [[Float]](repeating: one, count: channels).flatMap { $0 }
     }
 
+    /// Pᵀ g: each window pixel's value added onto the region pixel it was copied from.
     func adjoint(_ g: [Float], channels: Int) -> [Float] {
         let n = regionWidth * regionHeight, N = width * height
         precondition(g.count == channels * N)

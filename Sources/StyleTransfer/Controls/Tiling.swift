@@ -136,8 +136,8 @@ extension StyleTransfer {
         for p in 0... {
             let steps = p < planned ? n / planned + (p < n % planned ? 1 : 0) : max(1, n / planned)
             if let deadline, let previous {
-                // Each tile restarts its optimiser: a pass costs its steps plus the start's evaluations.
-                let start = TimeBudget.startEvaluations
+                // Each tile restarts its optimiser: a pass costs its steps plus the start's.
+                let start = TimeBudget.startCost
                 let seconds = previous.seconds * (Double(steps) + start) / (Double(previous.steps) + start)
                 let fits = Date().addingTimeInterval(seconds) <= deadline
                 if p >= planned && !(untilDeadline && fits) { break }

@@ -47,7 +47,8 @@ public struct TimeBudget: Sendable {
     /// Evaluations per step: 1 to start, then as measured.
     public var evaluationsPerStep = 1.0
     /// Time kept back for what follows the last step (resampling the result).
-    public var reserve: Double { min(5, 0.03 * limit) }
+    public var reserve: Double { Self.reserve(limit) }
+    static func reserve(_ limit: Double) -> Double { min(5, 0.03 * limit) }
 
     let levels: [TransferPlan.Level]
     /// The fewest steps worth a level: 5 for a composition level (fewer barely change
@@ -86,7 +87,7 @@ public struct TimeBudget: Sendable {
             let l = levels[k], n = TimeBudget.leastSteps(l)
             return TimeBudget.levelSeconds(l, steps: min(l.iterations, n), speed: speed, evaluations: 1)
         }
-        while levels.count > 1 && levels.indices.map(least).reduce(0, +) > limit - min(5, 0.03 * limit) {
+        while levels.count > 1 && levels.indices.map(least).reduce(0, +) > limit - TimeBudget.reserve(limit) {
             levels.removeLast()
         }
         self.levels = levels
@@ -190,6 +191,8 @@ public struct TimeBudget: Sendable {
     static let startEvaluations = 2.0
     /// The content targets' forward pass at a level's start, in evaluations.
     static let startForward = 0.5
+    /// What an optimiser's start costs, in evaluations (a level's, or a tile's in each pass).
+    static var startCost: Double { startEvaluations + startForward }
 
     /// The pixels one evaluation of a level covers: its canvas, or one tile.
     static func pixels(_ level: TransferPlan.Level) -> Int {
@@ -212,7 +215,7 @@ public struct TimeBudget: Sendable {
 
     static func levelSeconds(_ level: TransferPlan.Level, steps n: Int, speed: Speed, evaluations: Double) -> Double {
         // A tiled level starts an optimiser for every tile of every pass.
-        let starts = Double(level.tile == nil ? 1 : Tiling.passes(steps: n)) * (startEvaluations + startForward)
+        let starts = Double(level.tile == nil ? 1 : Tiling.passes(steps: n)) * startCost
         return (Double(n) * evaluations + starts) * Double(tiles(level)) * speed.seconds(pixels: pixels(level))
     }
 }
