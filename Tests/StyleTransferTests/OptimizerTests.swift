@@ -123,6 +123,19 @@ import Testing
         #expect(fScaled < 1e-6 && fPlain > 1e-2, "scaled \(fScaled), plain \(fPlain)")
     }
 
+    /// A known γ (a coarser level's) makes the first trial step the Newton step:
+    /// on f = ½ c |x|² with γ = 1/c it lands on the minimum with one trial.
+    @Test func lbfgsInitialGammaSeedsTheFirstStep() {
+        let c: Float = 50
+        let f: Objective = { x in (x.reduce(0.0) { $0 + 0.5 * Double(c * $1 * $1) }, x.map { c * $0 }) }
+        var seeded = LBFGS(initialGamma: 1 / c), plain = LBFGS()
+        var x: [Float] = [10, -20, 30, 5], y = x
+        let fSeeded = seeded.step(&x, f), fPlain = plain.step(&y, f)
+        #expect(fSeeded < 1e-6 && seeded.evaluations == 2, "seeded \(fSeeded) in \(seeded.evaluations) evaluations")
+        #expect(plain.evaluations > 2, "plain \(fPlain) in \(plain.evaluations) evaluations")
+        #expect(abs(seeded.gamma! - 1 / c) < 1e-6)
+    }
+
     @Test func lbfgsLeavesConcaveStart() {
         let radius: Float = 100
         let f: Objective = { x in

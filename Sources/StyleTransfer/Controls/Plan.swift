@@ -11,8 +11,8 @@ public struct TransferPlan: Sendable, CustomStringConvertible {
         public var tile: Int?
         /// Side of the crops the style Gram targets are summed over, or nil for whole images.
         public var styleCrop: Int?
-        /// A refinement level: above the composition size, started from the
-        /// upsampled picture with the content's finer detail (`StyleTransfer.refine`).
+        /// A refinement level: above the composition size, where a time limit gives
+        /// it only a few steps (TimeBudget).
         public var refines: Bool
         public var estimatedBytes: Int
     }

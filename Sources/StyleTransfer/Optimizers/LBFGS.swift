@@ -18,11 +18,17 @@ public struct LBFGS: Optimizer {
     /// The diagonal of the first inverse Hessian guess, H₀ = γ·diag(scale) (γ = sᵀy/yᵀy
     /// of the newest pair, 1 before there is one), or nil for the identity.
     private let scale: [Float]?
+    /// γ before there is a pair, when a caller knows it (a coarse-to-fine level: the
+    /// coarser level's `gamma`); nil: the first trial step moves no pixel more than one unit.
+    private let initialGamma: Float?
+    /// sᵀy/yᵀy of the newest pair: the scale of the inverse Hessian seen so far.
+    public var gamma: Float? { s.indices.last.map { Float(dot(s[$0], y[$0]) / dot(y[$0], y[$0])) } }
 
-    public init(history: Int = 10, scale: [Float]? = nil) {
+    public init(history: Int = 10, scale: [Float]? = nil, initialGamma: Float? = nil) {
         precondition(history >= 1)
         self.history = history
         self.scale = scale
+        self.initialGamma = initialGamma.flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
     }
 
     /// Two-loop recursion: d = -H g.
@@ -34,10 +40,10 @@ public struct LBFGS: Optimizer {
             alphas[i] = rho * dot(s[i], q)
             axpy(-alphas[i], y[i], &q)
         }
-        let gamma = s.indices.last.map { Float(dot(s[$0], y[$0]) / dot(y[$0], y[$0])) } ?? 1
+        let gamma = self.gamma ?? initialGamma ?? 1
         if let scale {
             for i in q.indices { q[i] *= gamma * scale[i] }
-        } else if !s.isEmpty {
+        } else if !s.isEmpty || initialGamma != nil {
             for i in q.indices { q[i] *= gamma }
         }
         for i in 0..<s.count {
@@ -67,7 +73,7 @@ public struct LBFGS: Optimizer {
         // Without curvature information, the first trial moves no coordinate
         // more than one unit; the line search lengthens it as far as it pays.
         var t = 1.0
-        if s.isEmpty {
+        if s.isEmpty && initialGamma == nil {
             let largest = d.reduce(Float(0)) { max($0, abs($1)) }
             t = largest > 0 ? 1 / Double(largest) : 1
         }
