@@ -108,8 +108,7 @@ import Testing
     @Test func aRefinementLevelGetsItsLeastStepsOrIsLeftOut() {
         let plan = TransferPlan(levels: [level(128, 80, 100), level(512, 320, 100), level(1024, 640, 20, refines: true),
                                          level(2048, 1280, 20, refines: true)])
-        // 3 steps at 2048x1280 and the level's start (seeded: 1.5 evaluations) take 4.5·(0.01 + 2064·1296 µs)
-        // ≈ 12.1 s; at 1024x640 about 3.1 s.
+        // 3 steps at 2048x1280 and the level's start take 5·(0.01 + 2064·1296 µs) ≈ 13.4 s; at 1024x640 about 3.5 s.
         let short = TimeBudget(plan: plan, limit: 10, speed: speed).planned
         #expect(short.levels.map(\.width) == [128, 512, 1024])
         #expect(short.levels[2].iterations >= 3)
@@ -130,16 +129,15 @@ import Testing
                                          level(2048, 1280, 20, refines: true)])
         let budget = TimeBudget(plan: plan, limit: 200, speed: speed)
         #expect(budget.last == 3)
-        // Behind its plan a refinement level is kept while its start and one step fit (seeded levels:
-        // 2.5 evaluations): 2.5·(evaluation at 1024) + 2.5·(evaluation at 2048) ≈ 1.7 + 6.7 s.
-        // With 8 s left at level 2, 2048 goes.
-        #expect(budget.fit(from: 2, remaining: 8).last == 2)
-        #expect(budget.fit(from: 2, remaining: 9).last == 3)
-        // With 1.5 s left at level 2, level 2 goes too: level 1 was the last.
-        #expect(budget.fit(from: 2, remaining: 1.5).last == 1)
+        // Behind its plan a refinement level is kept while its start and one step fit:
+        // 3.5·(evaluation at 1024) + 3.5·(evaluation at 2048) ≈ 2.4 + 9.4 s. With 10 s left at level 2, 2048 goes.
+        #expect(budget.fit(from: 2, remaining: 10).last == 2)
+        #expect(budget.fit(from: 2, remaining: 12).last == 3)
+        // With 2 s left at level 2, level 2 goes too: level 1 was the last.
+        #expect(budget.fit(from: 2, remaining: 2).last == 1)
         // The last level takes all the time left, past its planned count.
-        let fitted = budget.fit(from: 2, remaining: 8)
-        #expect(fitted.steps(level: 2, remaining: 8) == Int((8 - fitted.levelSeconds(level: 2, steps: 0)) / fitted.stepSeconds(level: 2)))
+        let fitted = budget.fit(from: 2, remaining: 10)
+        #expect(fitted.steps(level: 2, remaining: 10) == Int((10 - fitted.levelSeconds(level: 2, steps: 0)) / fitted.stepSeconds(level: 2)))
         #expect(budget.fit(from: 0, remaining: 0.001).last == 0)
     }
 
@@ -157,19 +155,6 @@ import Testing
         #expect(TimeBudget.levelSeconds(whole, steps: 10, speed: speed, evaluations: 1) == 12.5 * speed.seconds(pixels: 1016 * 1016))
     }
 
-    /// A whole level after a whole level starts from the coarser level's γ: its first
-    /// trial needs no lengthening, one evaluation less. Tiles start afresh.
-    @Test func aSeededLevelStartsOneEvaluationCheaper() {
-        let plan = TransferPlan(levels: [level(500, 500, 10), level(1000, 1000, 10), level(2000, 2000, 10, tile: 512),
-                                         level(4000, 4000, 10)])
-        let budget = TimeBudget(plan: plan, limit: 1e9, speed: speed)
-        #expect(TimeBudget.seeded(1, plan.levels) && !TimeBudget.seeded(0, plan.levels))
-        #expect(!TimeBudget.seeded(2, plan.levels) && !TimeBudget.seeded(3, plan.levels))
-        #expect(budget.levelSeconds(level: 1, steps: 10) == 11.5 * speed.seconds(pixels: 1016 * 1016))
-        #expect(budget.levelSeconds(level: 0, steps: 10) == 12.5 * speed.seconds(pixels: 516 * 516))
-        #expect(budget.levelSeconds(level: 3, steps: 10) == 12.5 * speed.seconds(pixels: 4016 * 4016))
-    }
-
     @Test func theSpeedModelIsRefittedFromWhatALevelTook() {
         let fitted = Speed.fit(100, 0.02, 400, 0.05)
         #expect(abs(fitted.perPixel - 1e-4) < 1e-12 && abs(fitted.fixed - 0.01) < 1e-12)
@@ -178,7 +163,7 @@ import Testing
         // 1024x640 took twice its prediction with one evaluation a step: the 2048 px level will too,
         // measured from a level's steps after its first or over all, its start included.
         let slow = budget.measured(level: 1, seconds: 2 * budget.levelSeconds(level: 1, steps: 40), steps: 40,
-                                   evaluations: 40 + Int(TimeBudget.startEvaluations) - 1, includesStart: true)  // seeded
+                                   evaluations: 40 + Int(TimeBudget.startEvaluations), includesStart: true)
         #expect(abs(slow.stepSeconds(level: 2) / budget.stepSeconds(level: 2) - 2) < 1e-9)
         let steps = budget.measured(level: 1, seconds: 2 * 39 * budget.stepSeconds(level: 1), steps: 39, evaluations: 39,
                                     includesStart: false)

@@ -85,8 +85,7 @@ public struct TimeBudget: Sendable {
         // (the result is then resampled from the largest level that fits).
         func least(_ k: Int) -> Double {
             let l = levels[k], n = TimeBudget.leastSteps(l)
-            return TimeBudget.levelSeconds(l, steps: min(l.iterations, n), speed: speed, evaluations: 1,
-                                           seeded: TimeBudget.seeded(k, levels))
+            return TimeBudget.levelSeconds(l, steps: min(l.iterations, n), speed: speed, evaluations: 1)
         }
         while levels.count > 1 && levels.indices.map(least).reduce(0, +) > limit - TimeBudget.reserve(limit) {
             levels.removeLast()
@@ -130,8 +129,7 @@ public struct TimeBudget: Sendable {
         // Evaluations per step from 5 steps or more: a bridge's 2 timed steps, which the Wolfe
         // search may still lengthen, once predicted 2.5 a step at 2560 px, and the level was given up.
         if steps >= 5 {
-            let startEvaluations = Self.startEvaluations - (Self.seeded(k, levels) ? 1 : 0)
-            b.evaluationsPerStep = max(1, (Double(evaluations) - startEvaluations * starts) / Double(steps * tiles))
+            b.evaluationsPerStep = max(1, (Double(evaluations) - Self.startEvaluations * starts) / Double(steps * tiles))
         }
         return b
     }
@@ -183,21 +181,18 @@ public struct TimeBudget: Sendable {
 
     /// Seconds level `k` is expected to take for `n` steps, its start included.
     func levelSeconds(level k: Int, steps n: Int) -> Double {
-        Self.levelSeconds(levels[k], steps: n, speed: speed, evaluations: evaluationsPerStep, seeded: Self.seeded(k, levels))
+        Self.levelSeconds(levels[k], steps: n, speed: speed, evaluations: evaluationsPerStep)
     }
 
     /// Evaluations a level (or a tile of a tiled level's pass) takes besides its
     /// steps': the evaluation where its optimiser starts and the first line search
     /// lengthening its cautious first trial. Measured: 8 evaluations for 5 steps at
     /// 876 and at 1497 px; at 2560x1600 (one evaluation 14-15 s), 50 s for the first step.
-    /// A `seeded` level's first trial is accepted at once: one evaluation less.
+    /// A level whose L-BFGS is seeded with the coarser level's γ (StyleTransfer.run)
+    /// takes one evaluation less; counted as such, the plan gave the composition levels
+    /// more steps and the 2560 px level fewer, and a 3-minute run on the path photo
+    /// ended at 2.00e4 / 3.66e4 (content / style at 2560x1600) against 1.91e4 / 2.38e4.
     static let startEvaluations = 2.0
-    /// A whole level after a whole level starts L-BFGS with that level's γ
-    /// (StyleTransfer.run): measured on the README example, its first step took
-    /// 2 evaluations with its start instead of 3-4.
-    static func seeded(_ k: Int, _ levels: [TransferPlan.Level]) -> Bool {
-        k > 0 && levels[k].tile == nil && levels[k - 1].tile == nil
-    }
     /// The content targets' forward pass at a level's start, in evaluations.
     static let startForward = 0.5
     /// What an optimiser's start costs, in evaluations (a level's, or a tile's in each pass).
@@ -222,10 +217,9 @@ public struct TimeBudget: Sendable {
         evaluations * Double(tiles(level)) * speed.seconds(pixels: pixels(level))
     }
 
-    static func levelSeconds(_ level: TransferPlan.Level, steps n: Int, speed: Speed, evaluations: Double,
-                             seeded: Bool = false) -> Double {
+    static func levelSeconds(_ level: TransferPlan.Level, steps n: Int, speed: Speed, evaluations: Double) -> Double {
         // A tiled level starts an optimiser for every tile of every pass.
-        let starts = level.tile == nil ? startCost - (seeded ? 1 : 0) : Double(Tiling.passes(steps: n)) * startCost
+        let starts = Double(level.tile == nil ? 1 : Tiling.passes(steps: n)) * startCost
         return (Double(n) * evaluations + starts) * Double(tiles(level)) * speed.seconds(pixels: pixels(level))
     }
 }
