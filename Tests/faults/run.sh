@@ -15,8 +15,11 @@
 # Prints one line per check and "N passed, M failed".
 set -u
 # Job control: a background job of a script would otherwise start with SIGINT
-# ignored (POSIX), and stylize rightly leaves an ignored SIGINT ignored.
+# ignored (POSIX), and stylize rightly leaves an ignored SIGINT ignored. A shell
+# started with SIGINT ignored (under nohup, or as a background job itself) cannot
+# reset it, so the processes under test are started with it reset (DEFAULT_INT).
 set -m
+DEFAULT_INT=(env --default-signal=INT)
 BIN="${STYLIZE_BIN:-stylize}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 IMAGES="${IMAGES:-$HERE/../../examples}"
@@ -38,7 +41,7 @@ bad()  { fail=$((fail + 1)); echo "FAIL $1"; [ -f "$T/err" ] && sed 's/^/     | 
 skip() { echo "skip $1"; }
 
 # start ARGS...: runs stylize in the background, stderr to $T/err; PID is its pid.
-start() { "$BIN" "$@" >/dev/null 2>"$T/err" & PID=$!; }
+start() { "${DEFAULT_INT[@]}" "$BIN" "$@" >/dev/null 2>"$T/err" & PID=$!; }
 # wait_line PATTERN SECONDS: until stderr has a line matching PATTERN.
 wait_line() {
     local end=$((SECONDS + $2))
@@ -325,7 +328,7 @@ else skip "GIMP: no gimp-console or no plug-in in $PLUG_DIR"; fi
 if vips -l 2>/dev/null | grep -q "VipsStylize"; then
     for sig in INT TERM; do
         mkdir "$T/vips$sig"
-        vips stylize "$C" "$S" "$T/vips$sig/out.png" --size 256 --output-size 256 --iterations 200 --vips-progress >/dev/null 2>"$T/err" & PID=$!
+        "${DEFAULT_INT[@]}" vips stylize "$C" "$S" "$T/vips$sig/out.png" --size 256 --output-size 256 --iterations 200 --vips-progress >/dev/null 2>"$T/err" & PID=$!
         if wait_line "stylize: iteration 2/" 120; then
             kill -$sig "$PID"; finish
             [ "$RC" -ge 128 ] && [ -z "$(ls -A "$T/vips$sig")" ] \
