@@ -33,7 +33,6 @@ import Testing
         #expect(error < 1e-5)
     }
 
-    /// Whole canvases: P is `Margin.padded`, pixel for pixel, so the map is the mirror.
     /// The preconditioner: 1 / copies of each picture pixel on the canvas. The edge pixel
     /// is not repeated by the mirror; the next m are seen twice a side.
     @Test func inverseCopiesCountTheMirrorImages() {
@@ -44,6 +43,7 @@ import Testing
         #expect(scale[6 * w + 10] == 1 && scale[6 * w + 5] == 1 && scale[6 * w + w - 2] == 0.5)
     }
 
+    /// Whole canvases: P is `Margin.padded`, pixel for pixel, so the map is the mirror.
     @Test func wholeCanvasMapIsThePaddedPicture() {
         var rng = SplitMix64(seed: 9)
         let (w, h, m) = (7, 5, 8)

@@ -101,14 +101,6 @@ import Testing
         #expect(f.distance(x) < 1e-4 * start)
     }
 
-    /// At the content image the style loss curves downward along its own
-    /// descent direction (measured on the README's example at 256 px: sᵀy < 0
-    /// on every one of the first steps), so L-BFGS keeps no curvature pair and
-    /// each step is its cautious first step again, one unit at most; a line
-    /// search that only shortens trials crawled (10 steps: loss 9.75e5 ->
-    /// 9.15e5). Here the same shape: the double well f = Σ (x² − R²)², R = 100,
-    /// from near its hilltop, concave for |x| < R/√3: the search must lengthen
-    /// the steps to reach a well in a few of them.
     /// H₀ = diag(scale): with the inverse of a diagonal quadratic's Hessian as the
     /// scale, the first direction is Newton's, and one step lands on the minimum;
     /// without it, the first step of an ill-conditioned quadratic cannot.
@@ -136,6 +128,14 @@ import Testing
         #expect(abs(seeded.gamma! - 1 / c) < 1e-6)
     }
 
+    /// At the content image the style loss curves downward along its own
+    /// descent direction (measured on the README's example at 256 px: sᵀy < 0
+    /// on every one of the first steps), so L-BFGS keeps no curvature pair and
+    /// each step is its cautious first step again, one unit at most; a line
+    /// search that only shortens trials crawled (10 steps: loss 9.75e5 ->
+    /// 9.15e5). Here the same shape: the double well f = Σ (x² − R²)², R = 100,
+    /// from near its hilltop, concave for |x| < R/√3: the search must lengthen
+    /// the steps to reach a well in a few of them.
     @Test func lbfgsLeavesConcaveStart() {
         let radius: Float = 100
         let f: Objective = { x in

@@ -43,7 +43,7 @@ public struct LBFGS: Optimizer {
         let gamma = self.gamma ?? initialGamma ?? 1
         if let scale {
             for i in q.indices { q[i] *= gamma * scale[i] }
-        } else if !s.isEmpty || initialGamma != nil {
+        } else {
             for i in q.indices { q[i] *= gamma }
         }
         for i in 0..<s.count {
