@@ -147,18 +147,30 @@ public final class StyleTransfer: @unchecked Sendable {
                     // A timed run begins no step that would end past its deadline, and its last
                     // level counts again from the steps it has timed: it runs until the limit.
                     // (The first step is not one of them: it also carries the level's start.)
+                    var evaluationLimit = Int.max
                     if let b = budget, done > 0 {
-                        let stepSeconds = done == 1 ? b.stepSeconds(level: k)
-                            : Date().timeIntervalSince(firstStepEnd) / Double(done - 1)
-                        if k == b.last {
-                            steps = done + max(0, Int(deadline.timeIntervalSinceNow / stepSeconds))
-                            total = iteration + steps - done
+                        let now = Date(), remaining = deadline.timeIntervalSince(now)
+                        let timedSeconds = now.timeIntervalSince(firstStepEnd)
+                        let stepSeconds = done == 1 ? b.stepSeconds(level: k) : timedSeconds / Double(done - 1)
+                        if stepSeconds > remaining {
+                            // The last level's last step gets the evaluations that still fit: at 2560x1600
+                            // one takes 14.5 s, and a whole step 15-20 s with its line search.
+                            guard k == b.last else { break }
+                            let timedEvaluations = objective.evaluations - firstStepEvaluations
+                            let evaluationSeconds = done == 1 || timedEvaluations == 0 ? b.evaluationSeconds(level: k)
+                                : timedSeconds / Double(timedEvaluations)
+                            evaluationLimit = Int(remaining / evaluationSeconds)
+                            if evaluationLimit < 1 { break }
+                            steps = done + 1
+                        } else if k == b.last {
+                            steps = done + Int(remaining / stepSeconds)
                         }
-                        if Date().addingTimeInterval(stepSeconds) > deadline { break }
+                        if k == b.last { total = iteration + steps - done }
                     }
                     if done >= steps { break }
                     try Memory.ensureStep(floats: x.count)  // its vectors are Swift arrays (Memory.swift)
-                    stepTerms.stepped(to: optimizer.step(&x, f))  // Adam reports the loss where its step began
+                    // Adam reports the loss where its step began.
+                    stepTerms.stepped(to: optimizer.step(&x, f, evaluationLimit: evaluationLimit))
                     last = stepTerms.terms
                     iteration += 1
                     done += 1

@@ -128,6 +128,37 @@ import Testing
         #expect(abs(seeded.gamma! - 1 / c) < 1e-6)
     }
 
+    /// A step limited to the evaluations that fit (a timed run's last step): it calls
+    /// the objective no more often than allowed, a start that uses up the limit
+    /// leaves x where it was, and a one-evaluation step on Rosenbrock's valley, where
+    /// the search would otherwise take several, still lowers the objective or keeps x.
+    @Test func lbfgsStepKeepsToItsEvaluationLimit() {
+        let f: Objective = { x in
+            let (a, b) = (Double(x[0]), Double(x[1]))
+            return ((1 - a) * (1 - a) + 100 * (b - a * a) * (b - a * a),
+                    [Float(-2 * (1 - a) - 400 * a * (b - a * a)), Float(200 * (b - a * a))])
+        }
+        var started = LBFGS(), x: [Float] = [-1.2, 1]
+        let start = f(x).value
+        #expect(started.step(&x, f, evaluationLimit: 1) == start && x == [-1.2, 1] && started.evaluations == 1)
+        var optimizer = LBFGS(), unlimited = LBFGS(), y = x
+        _ = optimizer.step(&x, f)
+        _ = unlimited.step(&y, f)
+        var value = f(x).value, longest = 0
+        for _ in 0..<30 {
+            let before = optimizer.evaluations
+            let v = optimizer.step(&x, f, evaluationLimit: 1)
+            #expect(optimizer.evaluations - before <= 1)
+            #expect(v <= value && v == f(x).value)
+            value = v
+            let used = unlimited.evaluations
+            _ = unlimited.step(&y, f)
+            longest = max(longest, unlimited.evaluations - used)
+        }
+        print("L-BFGS on Rosenbrock, 30 steps: one evaluation each \(value), the unlimited search \(f(y).value) (up to \(longest) a step)")
+        #expect(longest > 1 && value < 0.1 * start)
+    }
+
     /// At the content image the style loss curves downward along its own
     /// descent direction (measured on the README's example at 256 px: sᵀy < 0
     /// on every one of the first steps), so L-BFGS keeps no curvature pair and

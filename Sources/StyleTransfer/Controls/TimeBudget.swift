@@ -179,6 +179,9 @@ public struct TimeBudget: Sendable {
     /// Seconds one step of level `k` is expected to take.
     func stepSeconds(level k: Int) -> Double { Self.stepSeconds(levels[k], speed: speed, evaluations: evaluationsPerStep) }
 
+    /// Seconds one evaluation of level `k` (all its tiles) is expected to take.
+    func evaluationSeconds(level k: Int) -> Double { Self.stepSeconds(levels[k], speed: speed, evaluations: 1) }
+
     /// Seconds level `k` is expected to take for `n` steps, its start included.
     func levelSeconds(level k: Int, steps n: Int) -> Double {
         Self.levelSeconds(levels[k], steps: n, speed: speed, evaluations: evaluationsPerStep)

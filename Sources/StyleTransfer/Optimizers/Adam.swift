@@ -11,7 +11,8 @@ public struct Adam: Optimizer {
 
     public init(learningRate: Double) { self.learningRate = learningRate }
 
-    public mutating func step(_ x: inout [Float], _ objective: Objective) -> Double {
+    /// One evaluation a step, so any limit allows it.
+    public mutating func step(_ x: inout [Float], _ objective: Objective, evaluationLimit: Int) -> Double {
         let (f, g) = objective(x)
         if m.isEmpty {
             m = [Float](repeating: 0, count: x.count)

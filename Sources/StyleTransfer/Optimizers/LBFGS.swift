@@ -55,12 +55,15 @@ public struct LBFGS: Optimizer {
         return q
     }
 
-    public mutating func step(_ x: inout [Float], _ objective: Objective) -> Double {
+    public mutating func step(_ x: inout [Float], _ objective: Objective, evaluationLimit: Int) -> Double {
+        let startEvaluations = evaluations
         if value == nil {
             let (f, g) = objective(x)
             evaluations += 1
             value = f; gradient = g
         }
+        let searchEvaluations = min(WolfeLineSearch().maxEvaluations, evaluationLimit - (evaluations - startEvaluations))
+        guard searchEvaluations > 0 else { return value! }
         let f0 = value!, g0 = gradient
         var d = direction(g0)
         var slope = dot(g0, d)
@@ -77,7 +80,7 @@ public struct LBFGS: Optimizer {
             let largest = d.reduce(Float(0)) { max($0, abs($1)) }
             t = largest > 0 ? 1 / Double(largest) : 1
         }
-        guard let accepted = WolfeLineSearch().search(from: x, along: d, value: f0, slope: slope, start: t,
+        guard let accepted = WolfeLineSearch(maxEvaluations: searchEvaluations).search(from: x, along: d, value: f0, slope: slope, start: t,
                                                       objective, evaluations: &evaluations)
         else { return f0 }  // no progress possible along d
         var trial = x

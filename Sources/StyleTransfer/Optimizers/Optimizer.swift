@@ -4,8 +4,17 @@ public typealias Objective = (_ x: [Float]) -> (value: Double, gradient: [Float]
 /// An optimiser takes one step at a time so the caller can report progress,
 /// cancel, or change level between steps.
 public protocol Optimizer {
-    /// Moves `x` one step downhill and returns the objective at the new x.
-    mutating func step(_ x: inout [Float], _ objective: Objective) -> Double
+    /// Moves `x` one step downhill and returns the objective at the new x, calling
+    /// the objective at most `evaluationLimit` times (at least 1). A step cut short
+    /// keeps the lowest point it found, or leaves x where it was.
+    mutating func step(_ x: inout [Float], _ objective: Objective, evaluationLimit: Int) -> Double
+}
+
+extension Optimizer {
+    /// A step with as many evaluations as it needs.
+    public mutating func step(_ x: inout [Float], _ objective: Objective) -> Double {
+        step(&x, objective, evaluationLimit: .max)
+    }
 }
 
 @inline(__always) func dot(_ a: [Float], _ b: [Float]) -> Double {
