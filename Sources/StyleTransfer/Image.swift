@@ -45,8 +45,11 @@ public struct Image: Sendable, Equatable {
     /// Size with the longest side equal to `longest` (aspect kept, at least 1 px).
     public func size(longestSide longest: Int) -> (width: Int, height: Int) { imageSize.size(longestSide: longest) }
 
+    /// The values a picture's pixels take: what the optimisers keep x in, and what a result is clamped to.
+    public static let levels: ClosedRange<Float> = 0...255
+
     public func clamped() -> Image {
-        Image(width: width, height: height, pixels: pixels.map { min(255, max(0, $0)) })
+        Image(width: width, height: height, pixels: pixels.map { min(Self.levels.upperBound, max(Self.levels.lowerBound, $0)) })
     }
 
     /// Normalised triangle-filter taps (source index, weight) for each output index.

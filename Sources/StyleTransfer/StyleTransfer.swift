@@ -86,6 +86,7 @@ public final class StyleTransfer: @unchecked Sendable {
                 x = Self.refine(Image(width: w, height: h, pixels: x), width: level.width, height: level.height,
                                 content: levelContent).pixels
             }
+            x = Image(width: level.width, height: level.height, pixels: x).clamped().pixels  // the optimisers keep x in Image.levels
             (w, h) = (level.width, level.height)
             let styleSizes = seenStyles.map { options.styleSize($0.imageSize, levelSide: max(w, h), canvas: canvas) }
             // Styles stop growing at their own size: the finer levels share their targets.
@@ -139,9 +140,7 @@ public final class StyleTransfer: @unchecked Sendable {
                 // The coarser level's γ seeds this level's first step. The losses are means over
                 // pixels, so the inverse Hessian per pixel grows with the pixel count.
                 let seed = previousGamma.map { $0.gamma * Float(w * h) / Float($0.pixels) }
-                var optimizer: any Optimizer = options.optimizer == .lbfgs
-                    ? LBFGS(history: options.lbfgsHistory, scale: objective.preconditioner, initialGamma: seed)
-                    : Adam(learningRate: options.learningRate)
+                var optimizer = options.makeOptimizer(scale: objective.preconditioner, initialGamma: seed)
                 var done = 0, firstStepEnd = Date(), firstStepEvaluations = 0
                 while true {
                     // A timed run begins no step that would end past its deadline, and its last

@@ -159,6 +159,34 @@ import Testing
         #expect(longest > 1 && value < 0.1 * start)
     }
 
+    /// A box: on a diagonal quadratic whose minimum lies outside it, the bounded
+    /// optimisers stay inside at every step and end at the minimum's projection onto
+    /// the box (for a diagonal quadratic, the box's minimiser).
+    @Test func boundedOptimisersEndAtTheProjectedMinimum() {
+        let a: [Float] = [1, 3, 10, 30], centre: [Float] = [300, -40, 128, 260]
+        let f: Objective = { x in
+            var value = 0.0, gradient = [Float](repeating: 0, count: x.count)
+            for i in x.indices {
+                let r = x[i] - centre[i]
+                value += 0.5 * Double(a[i] * r * r)
+                gradient[i] = a[i] * r
+            }
+            return (value, gradient)
+        }
+        let box: ClosedRange<Float> = 0...255, projected = centre.map { min(max($0, 0), 255) }
+        var lbfgs: any Optimizer = LBFGS(bounds: box), adam: any Optimizer = Adam(learningRate: 5, bounds: box)
+        for (name, steps) in [("L-BFGS", 30), ("Adam", 600)] {
+            var x: [Float] = [100, 100, 100, 100], inside = true
+            for _ in 0..<steps {
+                _ = name == "L-BFGS" ? lbfgs.step(&x, f) : adam.step(&x, f)
+                inside = inside && x.allSatisfy(box.contains)
+            }
+            let error = zip(x, projected).map { abs($0 - $1) }.max()!
+            print("\(name) in 0...255: \(x), \(error) from the projected minimum")
+            #expect(inside && error < 0.5, "\(name)")
+        }
+    }
+
     /// At the content image the style loss curves downward along its own
     /// descent direction (measured on the README's example at 256 px: sᵀy < 0
     /// on every one of the first steps), so L-BFGS keeps no curvature pair and

@@ -178,9 +178,7 @@ extension StyleTransfer {
                         tileLoss.evaluated(terms)
                         return (terms.total, gradient)
                     }
-                    var optimizer: any Optimizer = options.optimizer == .lbfgs
-                        ? LBFGS(history: options.lbfgsHistory, scale: map.inverseCopies(channels: 3))
-                        : Adam(learningRate: options.learningRate)
+                    var optimizer = options.makeOptimizer(scale: map.inverseCopies(channels: 3))
                     for _ in 0..<steps {
                         try Memory.ensureStep(floats: t.count)  // its vectors are Swift arrays (Memory.swift)
                         tileLoss.stepped(to: optimizer.step(&t, f))

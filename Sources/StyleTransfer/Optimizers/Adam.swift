@@ -9,7 +9,13 @@ public struct Adam: Optimizer {
     private var v: [Float] = []
     private var t = 0
 
-    public init(learningRate: Double) { self.learningRate = learningRate }
+    /// A box every x stays in (a picture's 0...255): each step is projected onto it.
+    public var bounds: ClosedRange<Float>?
+
+    public init(learningRate: Double, bounds: ClosedRange<Float>? = nil) {
+        self.learningRate = learningRate
+        self.bounds = bounds
+    }
 
     /// One evaluation a step, so any limit allows it.
     public mutating func step(_ x: inout [Float], _ objective: Objective, evaluationLimit: Int) -> Double {
@@ -27,6 +33,7 @@ public struct Adam: Optimizer {
             v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
             x[i] -= lr * (m[i] / c1) / ((v[i] / c2).squareRoot() + eps)
         }
+        if let b = bounds { for i in x.indices { x[i] = min(max(x[i], b.lowerBound), b.upperBound) } }
         return f  // the value before this step; the next call evaluates the new x
     }
 }

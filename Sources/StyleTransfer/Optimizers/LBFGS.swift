@@ -21,18 +21,25 @@ public struct LBFGS: Optimizer {
     /// γ before there is a pair, when a caller knows it (a coarse-to-fine level: the
     /// coarser level's `gamma`); nil: the first trial step moves no pixel more than one unit.
     private let initialGamma: Float?
+    /// A box every x stays in (a picture's 0...255), or nil. The search runs along the
+    /// projected path (WolfeLineSearch.bounds), and a coordinate held at a bound by the
+    /// direction does not take part in it: without the box, 16 % of the values of a
+    /// 512 px Evening Glow x Great Wave run ended outside 0...255, and clamping the
+    /// result multiplied its style loss by 7.
+    private let bounds: ClosedRange<Float>?
     /// sᵀy/yᵀy of the newest pair: the scale of the inverse Hessian seen so far.
     public var gamma: Float? { s.indices.last.map { Float(dot(s[$0], y[$0]) / dot(y[$0], y[$0])) } }
 
-    public init(history: Int = 10, scale: [Float]? = nil, initialGamma: Float? = nil) {
+    public init(history: Int = 10, scale: [Float]? = nil, initialGamma: Float? = nil, bounds: ClosedRange<Float>? = nil) {
         precondition(history >= 1)
         self.history = history
         self.scale = scale
+        self.bounds = bounds
         self.initialGamma = initialGamma.flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
     }
 
-    /// Two-loop recursion: d = -H g.
-    private func direction(_ g: [Float]) -> [Float] {
+    /// Two-loop recursion: d = -H g, without the coordinates that the box holds at x.
+    private func direction(_ g: [Float], at x: [Float]) -> [Float] {
         var q = g
         var alphas = [Double](repeating: 0, count: s.count)
         for i in stride(from: s.count - 1, through: 0, by: -1) {
@@ -52,6 +59,9 @@ public struct LBFGS: Optimizer {
             axpy(alphas[i] - beta, s[i], &q)
         }
         for i in q.indices { q[i] = -q[i] }
+        if let b = bounds {
+            for i in q.indices where WolfeLineSearch.held(x[i], q[i], bounds: b) { q[i] = 0 }
+        }
         return q
     }
 
@@ -65,11 +75,11 @@ public struct LBFGS: Optimizer {
         let searchEvaluations = min(WolfeLineSearch().maxEvaluations, evaluationLimit - (evaluations - startEvaluations))
         guard searchEvaluations > 0 else { return value! }
         let f0 = value!, g0 = gradient
-        var d = direction(g0)
+        var d = direction(g0, at: x)
         var slope = dot(g0, d)
         if !(slope < 0) {  // not a descent direction: forget the curvature pairs
             s.removeAll(); y.removeAll()
-            d = direction(g0)
+            d = direction(g0, at: x)
             slope = dot(g0, d)
         }
         if slope == 0 { return f0 }  // at a stationary point
@@ -80,11 +90,10 @@ public struct LBFGS: Optimizer {
             let largest = d.reduce(Float(0)) { max($0, abs($1)) }
             t = largest > 0 ? 1 / Double(largest) : 1
         }
-        guard let accepted = WolfeLineSearch(maxEvaluations: searchEvaluations).search(from: x, along: d, value: f0, slope: slope, start: t,
+        guard let accepted = WolfeLineSearch(maxEvaluations: searchEvaluations, bounds: bounds).search(from: x, along: d, value: f0, slope: slope, start: t,
                                                       objective, evaluations: &evaluations)
         else { return f0 }  // no progress possible along d
-        var trial = x
-        axpy(accepted.t, d, &trial)
+        let trial = WolfeLineSearch.moved(x, along: d, by: accepted.t, within: bounds)
         let f = accepted.value, g = accepted.gradient
         var sNew = trial, yNew = g
         axpy(-1, x, &sNew)

@@ -56,3 +56,13 @@ struct StepTerms {
         lowest = nil
     }
 }
+
+extension TransferOptions {
+    /// The optimiser of a level or a tile, keeping its pixels in the picture's `Image.levels`.
+    /// `scale`: L-BFGS's first inverse-Hessian diagonal; `initialGamma`: its γ before the first pair.
+    func makeOptimizer(scale: [Float], initialGamma: Float? = nil) -> any Optimizer {
+        optimizer == .lbfgs
+            ? LBFGS(history: lbfgsHistory, scale: scale, initialGamma: initialGamma, bounds: Image.levels)
+            : Adam(learningRate: learningRate, bounds: Image.levels)
+    }
+}

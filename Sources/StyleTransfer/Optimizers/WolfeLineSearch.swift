@@ -17,6 +17,9 @@ struct WolfeLineSearch {
     var maxEvaluations = 25
     /// Stop zooming when the bracket moves every pixel by less than this.
     var tolerance = 1e-9
+    /// A box the trial points are projected onto: the search runs along the
+    /// path P(x + t d), whose slope counts only the coordinates the box does not stop.
+    var bounds: ClosedRange<Float>?
 
     struct Point {
         var t: Double
@@ -33,11 +36,10 @@ struct WolfeLineSearch {
                 start: Double, _ objective: Objective, evaluations: inout Int) -> Point? {
         let dMax = Double(d.reduce(Float(0)) { max($0, abs($1)) })
         func evaluate(_ t: Double) -> Point {
-            var trial = x
-            axpy(t, d, &trial)
+            let trial = Self.moved(x, along: d, by: t, within: bounds)
             let (f, g) = objective(trial)
             evaluations += 1
-            return Point(t: t, value: f, gradient: g, slope: f.isFinite ? dot(g, d) : .nan)
+            return Point(t: t, value: f, gradient: g, slope: f.isFinite ? Self.slope(g, d, at: trial, within: bounds) : .nan)
         }
         func armijoFails(_ p: Point) -> Bool {
             !p.value.isFinite || p.value > f0 + sufficientDecrease * p.t * g0
@@ -89,6 +91,28 @@ struct WolfeLineSearch {
             }
         }
         return lo.t > 0 && lo.value < f0 ? lo : nil
+    }
+
+    /// P(x + t d): the trial point, projected onto `bounds` when given.
+    static func moved(_ x: [Float], along d: [Float], by t: Double, within bounds: ClosedRange<Float>?) -> [Float] {
+        var trial = x
+        axpy(t, d, &trial)
+        if let b = bounds { for i in trial.indices { trial[i] = min(max(trial[i], b.lowerBound), b.upperBound) } }
+        return trial
+    }
+
+    /// d/dt f(P(x + t d)) = Σ gᵢ dᵢ over the coordinates that are free at the trial point
+    /// or move back inside from their bound (those pressed against it stay there).
+    static func slope(_ g: [Float], _ d: [Float], at trial: [Float], within bounds: ClosedRange<Float>?) -> Double {
+        guard let b = bounds else { return dot(g, d) }
+        var s = 0.0
+        for i in g.indices where !Self.held(trial[i], d[i], bounds: b) { s += Double(g[i]) * Double(d[i]) }
+        return s
+    }
+
+    /// Whether a coordinate at `value` moving along `direction` is stopped by the box.
+    @inline(__always) static func held(_ value: Float, _ direction: Float, bounds b: ClosedRange<Float>) -> Bool {
+        (value <= b.lowerBound && direction < 0) || (value >= b.upperBound && direction > 0)
     }
 
     /// The minimiser of the cubic through two points with their values and
