@@ -6,7 +6,9 @@
 # runs' last level scales it (never enlarged past its own size above the 512 px
 # composition). (`--size 0` would enlarge the painting to the photo's size and
 # score every picture against a blurred painting's statistics.)
-# Prints a markdown table; keeps the pictures in $OUT for crops.
+# Prints a markdown table (with the border statistic of BorderTests.rim, k = 3 px, for the
+# result and for the photo: a band along the edges shows as a rim well above the photo's);
+# keeps the pictures in $OUT for crops.
 #
 #   Tests/bench/photo_resolution.sh PHOTO:STYLE [PHOTO:STYLE...]
 #   LIMITS="1m 3m" DEFAULT=0 BEFORE=0 OUT=/tmp/photos Tests/bench/photo_resolution.sh ...
@@ -20,12 +22,27 @@ score() {  # image photo style -> "content style" at the photo's size
     "$STYLIZE" score "$1" "$2" "$3" --size 512 --output-size 0 --json \
         | python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.3g %.3g" % (d["content"], d["style"]))'
 }
+rim() {  # image -> the border statistic of BorderTests.rim (k = 3 px), mean of the four sides, in pixel levels
+    local raw; raw=$(mktemp --suffix=.raw)
+    vips rawsave "$1" "$raw" 2>/dev/null
+    python3 - "$raw" "$(vipsheader -f width "$1" 2>/dev/null)" "$(vipsheader -f height "$1" 2>/dev/null)" \
+        "$(vipsheader -f bands "$1" 2>/dev/null)" <<'PY'
+import sys, numpy as np
+w, h, b = (int(v) for v in sys.argv[2:5])
+a = np.fromfile(sys.argv[1], dtype=np.uint8).reshape(h, w, b)[:, :, :3].astype(float)
+k = 3  # along each side: |mean over the side of (outermost k px - next k px)|, averaged over R, G, B
+sides = [a, a[::-1], a.transpose(1, 0, 2), a.transpose(1, 0, 2)[::-1]]
+print("%.2f" % np.mean([np.abs((s[:k] - s[k:2 * k]).mean(axis=(0, 1))).mean() for s in sides]))
+PY
+    rm -f "$raw"
+}
 row() {  # label seconds image photo style
     read -r c s < <(score "$3" "$4" "$5")
-    printf '| %s | %s | %s | %s | %s |\n' "$(basename "$4") x $(basename "$5")" "$1" "$2" "$c" "$s"
+    printf '| %s | %s | %s | %s | %s | %s (photo %s) |\n' "$(basename "$4") x $(basename "$5")" "$1" "$2" "$c" "$s" \
+        "$(rim "$3")" "$(rim "$4")"
 }
-echo "| photo x style | run | wall s | content loss at native size | style loss at native size |"
-echo "|---|---|---|---|---|"
+echo "| photo x style | run | wall s | content loss at native size | style loss at native size | border rim, k = 3 px |"
+echo "|---|---|---|---|---|---|"
 for pair in "$@"; do
     photo=${pair%%:*}; style=${pair#*:}
     name=$(basename "${photo%.*}")_$(basename "${style%.*}")
