@@ -49,7 +49,9 @@ public struct Image: Sendable, Equatable {
     public static let levels: ClosedRange<Float> = 0...255
 
     public func clamped() -> Image {
-        Image(width: width, height: height, pixels: pixels.map { min(Self.levels.upperBound, max(Self.levels.lowerBound, $0)) })
+        var p = pixels
+        project(&p, onto: Self.levels)
+        return Image(width: width, height: height, pixels: p)
     }
 
     /// Normalised triangle-filter taps (source index, weight) for each output index.

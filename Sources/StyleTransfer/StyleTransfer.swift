@@ -52,7 +52,6 @@ public final class StyleTransfer: @unchecked Sendable {
         var last = LossTerms()
         var iteration = 0, evaluations = 0
         var (w, h) = (0, 0)
-        let m = Margin.width
         // `picture`: the tiled levels' x, which report must not read while optimiseTiled
         // holds it inout (an exclusivity conflict: a trap in -O builds, found by Tests/sanitize.sh).
         func report(_ losses: LossTerms, evaluationsNow: Int, picture: [Float]? = nil) throws {
@@ -88,6 +87,7 @@ public final class StyleTransfer: @unchecked Sendable {
             }
             x = Image(width: level.width, height: level.height, pixels: x).clamped().pixels  // the optimisers keep x in Image.levels
             (w, h) = (level.width, level.height)
+            let m = Margin.width(w, h)
             let styleSizes = seenStyles.map { options.styleSize($0.imageSize, levelSide: max(w, h), canvas: canvas) }
             // Styles stop growing at their own size: the finer levels share their targets.
             if styleTargets?.sizes != styleSizes.flatMap({ [$0.width, $0.height] }) || styleTargets?.crop != level.styleCrop {

@@ -87,7 +87,7 @@ import Testing
         }
         // The canvas gradient's interior without the fold: what a free margin optimised.
         let canvasGradient = objective.objective.evaluate(objective.map.forward(x, channels: 3)).1
-        let unfolded = Margin.cropped(canvasGradient, channels: 3, width: w, height: h, margin: Margin.width)
+        let unfolded = Margin.cropped(canvasGradient, channels: 3, width: w, height: h, margin: Margin.width(w, h))
         let errUnfolded = GradientTests.compare("mirrored objective without the fold", analytic: unfolded,
                                                 indices: ring, &x, step: GradientTests.objectiveStep) {
             objective.evaluate($0).0.total

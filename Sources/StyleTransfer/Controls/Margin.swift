@@ -9,10 +9,14 @@
 /// that picture pixel. The margin is a function of the picture, not a free
 /// variable, so f is what `stylize score` measures of the written picture.
 enum Margin {
-    /// M: 8 px moves the edge past the reach of conv1_x and conv2_x padding (the
-    /// 1-3 px band); measured in BorderTests, it costs (1 + 16/side)^2 - 1 more work
-    /// per level (6 % at 512 px).
-    static let width = 8
+    /// M for a w x h picture: 8 px, or 1/160 of the longest side when that is more.
+    /// 8 px moves the edge past the reach of conv1_x and conv2_x padding (the 1-3 px band
+    /// of BorderTests). The deeper layers' padding reaches further in pixels, and on a
+    /// large picture their grey frame painted a band again within a few steps: 3 steps
+    /// at 2560x1600 (path photo, Starry Night, from a 1497 px result) left a rim of 4.00
+    /// pixel levels (k = 3 px; the inside 1.0-1.7, the photo 1.55) with 8 px, 2.39 with
+    /// 16 and 2.35 with 32. Cost: (1 + 2M/side)² - 1 more work per level, 6 % at 512 px.
+    static func width(_ w: Int, _ h: Int) -> Int { max(8, max(w, h) / 160) }
 
     /// Index `i` (may be outside 0..<n) mirrored into 0..<n without repeating the
     /// edge pixel (… 2 1 | 0 1 2 … n-1 | n-2 …), periodic for margins wider than n.
@@ -147,7 +151,7 @@ public final class MirroredObjective {
         let targets = try StyleTransfer.styleTargets(network: network, styles: styles, options: options, layers: layers,
                                                  crop: styleCrop)
         try self.init(network: network, width: width, height: height, content: content, styleTargets: targets, mask: nil,
-                      options: options, layers: layers, margin: Margin.width)
+                      options: options, layers: layers, margin: Margin.width(width, height))
     }
 
     /// Content and mask at the picture's size.

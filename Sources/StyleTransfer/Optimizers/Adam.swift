@@ -33,7 +33,7 @@ public struct Adam: Optimizer {
             v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
             x[i] -= lr * (m[i] / c1) / ((v[i] / c2).squareRoot() + eps)
         }
-        if let b = bounds { for i in x.indices { x[i] = min(max(x[i], b.lowerBound), b.upperBound) } }
+        if let bounds { project(&x, onto: bounds) }
         return f  // the value before this step; the next call evaluates the new x
     }
 }

@@ -90,8 +90,9 @@ public struct LBFGS: Optimizer {
             let largest = d.reduce(Float(0)) { max($0, abs($1)) }
             t = largest > 0 ? 1 / Double(largest) : 1
         }
-        guard let accepted = WolfeLineSearch(maxEvaluations: searchEvaluations, bounds: bounds).search(from: x, along: d, value: f0, slope: slope, start: t,
-                                                      objective, evaluations: &evaluations)
+        let search = WolfeLineSearch(maxEvaluations: searchEvaluations, bounds: bounds)
+        guard let accepted = search.search(from: x, along: d, value: f0, slope: slope, start: t, objective,
+                                           evaluations: &evaluations)
         else { return f0 }  // no progress possible along d
         let trial = WolfeLineSearch.moved(x, along: d, by: accepted.t, within: bounds)
         let f = accepted.value, g = accepted.gradient

@@ -27,6 +27,14 @@ extension Optimizer {
     return s
 }
 
+/// x projected onto a box: each coordinate clamped into `bounds`.
+@inline(__always) func project(_ x: inout [Float], onto bounds: ClosedRange<Float>) {
+    let (lo, hi) = (bounds.lowerBound, bounds.upperBound)
+    x.withUnsafeMutableBufferPointer { x in
+        for i in 0..<x.count { x[i] = min(max(x[i], lo), hi) }
+    }
+}
+
 /// y += alpha * x
 @inline(__always) func axpy(_ alpha: Double, _ x: [Float], _ y: inout [Float]) {
     let a = Float(alpha)

@@ -97,7 +97,7 @@ struct WolfeLineSearch {
     static func moved(_ x: [Float], along d: [Float], by t: Double, within bounds: ClosedRange<Float>?) -> [Float] {
         var trial = x
         axpy(t, d, &trial)
-        if let b = bounds { for i in trial.indices { trial[i] = min(max(trial[i], b.lowerBound), b.upperBound) } }
+        if let bounds { project(&trial, onto: bounds) }
         return trial
     }
 
