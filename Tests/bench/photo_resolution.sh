@@ -15,7 +15,7 @@
 # Not part of the test suite: it takes about half an hour per pair.
 set -euo pipefail
 OUT=${OUT:-/tmp/stylize-photos}
-LIMITS=${LIMITS:-1m 3m 10m}
+LIMITS=${LIMITS-1m 3m 10m}  # LIMITS="" runs none
 STYLIZE=${STYLIZE:-stylize}
 mkdir -p "$OUT"
 score() {  # image photo style -> "content style" at the photo's size
