@@ -85,7 +85,7 @@ public final class StyleTransfer: @unchecked Sendable {
                 x = Self.refine(Image(width: w, height: h, pixels: x), width: level.width, height: level.height,
                                 content: levelContent).pixels
             }
-            x = Image(width: level.width, height: level.height, pixels: x).clamped().pixels  // the optimisers keep x in Image.levels
+            project(&x, onto: Image.levels)  // the optimisers keep x in Image.levels
             (w, h) = (level.width, level.height)
             let m = Margin.width(w, h)
             let styleSizes = seenStyles.map { options.styleSize($0.imageSize, levelSide: max(w, h), canvas: canvas) }

@@ -36,16 +36,17 @@ print("%.2f" % np.mean([np.abs((s[:k] - s[k:2 * k]).mean(axis=(0, 1))).mean() fo
 PY
     rm -f "$raw"
 }
-row() {  # label seconds image photo style
+row() {  # label seconds image photo style (the photo's rim in $photo_rim)
     read -r c s < <(score "$3" "$4" "$5")
     printf '| %s | %s | %s | %s | %s | %s (photo %s) |\n' "$(basename "$4") x $(basename "$5")" "$1" "$2" "$c" "$s" \
-        "$(rim "$3")" "$(rim "$4")"
+        "$(rim "$3")" "$photo_rim"
 }
 echo "| photo x style | run | wall s | content loss at native size | style loss at native size | border rim, k = 3 px |"
 echo "|---|---|---|---|---|---|"
 for pair in "$@"; do
     photo=${pair%%:*}; style=${pair#*:}
     name=$(basename "${photo%.*}")_$(basename "${style%.*}")
+    photo_rim=$(rim "$photo")
     timed() {  # out args... -> seconds (the run's plan and progress in out.log)
         local start=$SECONDS
         "$STYLIZE" "$photo" "$style" -o "$1" --print-every 5 "${@:2}" 2>"$1.log"

@@ -18,6 +18,12 @@ enum Margin {
     /// 16 and 2.35 with 32. Cost: (1 + 2M/side)² - 1 more work per level, 6 % at 512 px.
     static func width(_ w: Int, _ h: Int) -> Int { max(8, max(w, h) / 160) }
 
+    /// The canvas the network sees for a w x h picture: the picture and its margin on every side.
+    static func canvas(_ w: Int, _ h: Int) -> (width: Int, height: Int) {
+        let m = width(w, h)
+        return (w + 2 * m, h + 2 * m)
+    }
+
     /// Index `i` (may be outside 0..<n) mirrored into 0..<n without repeating the
     /// edge pixel (… 2 1 | 0 1 2 … n-1 | n-2 …), periodic for margins wider than n.
     static func mirror(_ i: Int, _ n: Int) -> Int {

@@ -157,8 +157,7 @@ extension StyleTransfer {
         for (side, n) in zip(sides, iterations) {
             let picture = canvas.size(longestSide: side)
             // What is optimised: the picture and its reflected margin (Margin.swift).
-            let margin = Margin.width(picture.width, picture.height)
-            let (w, h) = (picture.width + 2 * margin, picture.height + 2 * margin)
+            let (w, h) = Margin.canvas(picture.width, picture.height)
             let pixels = w * h
             let styleSizes = styles.map { options.styleSize($0, levelSide: side, canvas: canvas) }
             // Whole-size images a level keeps: scaled content, x, the previous x, mask, scaled styles.

@@ -203,14 +203,14 @@ public struct TimeBudget: Sendable {
 
     /// The pixels one evaluation of a level covers: its canvas, or one tile.
     static func pixels(_ level: TransferPlan.Level) -> Int {
-        let m = Margin.width(level.width, level.height), (w, h) = (level.width + 2 * m, level.height + 2 * m)
+        let (w, h) = Margin.canvas(level.width, level.height)
         return level.tile.map { min($0, w) * min($0, h) } ?? w * h
     }
 
     /// The tiles of a level's pass (1 for a whole level).
     static func tiles(_ level: TransferPlan.Level) -> Int {
         guard let tile = level.tile else { return 1 }
-        let m = Margin.width(level.width, level.height), (w, h) = (level.width + 2 * m, level.height + 2 * m)
+        let (w, h) = Margin.canvas(level.width, level.height)
         let overlap = max(16, tile / 8)
         return Tiling.spans(length: w, tile: tile, overlap: overlap, shift: 0).count
             * Tiling.spans(length: h, tile: tile, overlap: overlap, shift: 0).count
