@@ -6,7 +6,12 @@ import Synchronization
 public final class StyleTransfer: @unchecked Sendable {
     public let network: FeatureNetwork
     /// This machine's measured speeds (`speed(layers:options:)`), by pooling and layers.
-    let speeds = Mutex<[String: Speed]>([:])
+    let speeds = Mutex<[SpeedKey: Speed]>([:])
+    struct SpeedKey: Hashable {
+        let pooling: PoolingMode
+        let content: [Int]
+        let style: [Int]
+    }
 
     public init(network: FeatureNetwork) { self.network = network }
 
@@ -143,27 +148,16 @@ public final class StyleTransfer: @unchecked Sendable {
                 var optimizer = options.makeOptimizer(scale: objective.preconditioner, initialGamma: seed)
                 var done = 0, firstStepEnd = Date(), firstStepEvaluations = 0
                 while true {
-                    // A timed run begins no step that would end past its deadline, and its last
-                    // level counts again from the steps it has timed: it runs until the limit.
-                    // (The first step is not one of them: it also carries the level's start.)
+                    // A timed run decides each step after the first (which also carries the
+                    // level's start) from the pace of the steps it has timed (TimeBudget.next).
                     var evaluationLimit = Int.max
                     if let b = budget, done > 0 {
-                        let now = Date(), remaining = deadline.timeIntervalSince(now)
-                        let timedSeconds = now.timeIntervalSince(firstStepEnd)
-                        let stepSeconds = done == 1 ? b.stepSeconds(level: k) : timedSeconds / Double(done - 1)
-                        if stepSeconds > remaining {
-                            // The last level's last step gets the evaluations that still fit: at 2560x1600
-                            // one takes 14.5 s, and a whole step 15-20 s with its line search.
-                            guard k == b.last else { break }
-                            let timedEvaluations = objective.evaluations - firstStepEvaluations
-                            let evaluationSeconds = done == 1 || timedEvaluations == 0 ? b.evaluationSeconds(level: k)
-                                : timedSeconds / Double(timedEvaluations)
-                            evaluationLimit = Int(remaining / evaluationSeconds)
-                            if evaluationLimit < 1 { break }
-                            steps = done + 1
-                        } else if k == b.last {
-                            steps = done + Int(remaining / stepSeconds)
-                        }
+                        let now = Date()
+                        let pace = TimeBudget.Pace(seconds: now.timeIntervalSince(firstStepEnd), steps: done - 1,
+                                                   evaluations: objective.evaluations - firstStepEvaluations)
+                        guard let next = b.next(level: k, done: done, planned: steps, remaining: deadline.timeIntervalSince(now),
+                                                pace: pace) else { break }
+                        (steps, evaluationLimit) = (next.steps, next.evaluationLimit)
                         if k == b.last { total = iteration + steps - done }
                     }
                     if done >= steps { break }

@@ -141,6 +141,33 @@ import Testing
         #expect(budget.fit(from: 0, remaining: 0.001).last == 0)
     }
 
+    /// Each step of a timed whole level after its first: none that would end past the
+    /// deadline; the last level runs until the limit, its final step cut to the
+    /// evaluations that still fit.
+    @Test func aTimedLevelStepsByItsPaceAndCutsItsLastStep() throws {
+        let plan = TransferPlan(levels: [level(128, 80, 100), level(512, 320, 100)])
+        let budget = TimeBudget(plan: plan, limit: 200, speed: speed)
+        // Timed: 4 steps after the first took 8 s with 10 evaluations (2 s a step, 0.8 s an evaluation).
+        let pace = TimeBudget.Pace(seconds: 8, steps: 4, evaluations: 10)
+        // A level before the last keeps its planned count while a step fits, and stops when none does.
+        #expect(try #require(budget.next(level: 0, done: 5, planned: 40, remaining: 30, pace: pace)) == (40, Int.max))
+        #expect(budget.next(level: 0, done: 40, planned: 40, remaining: 30, pace: pace) == nil)
+        #expect(budget.next(level: 0, done: 5, planned: 40, remaining: 1.9, pace: pace) == nil)
+        // The last level counts again: 9 s left is 4 more whole steps, whatever it planned.
+        #expect(try #require(budget.next(level: 1, done: 5, planned: 6, remaining: 9, pace: pace)) == (9, Int.max))
+        // 1.9 s left: no whole step, but one cut to the 2 evaluations that fit; 0.7 s: not one.
+        #expect(try #require(budget.next(level: 1, done: 5, planned: 6, remaining: 1.9, pace: pace)) == (6, 2))
+        #expect(budget.next(level: 1, done: 5, planned: 6, remaining: 0.7, pace: pace) == nil)
+        // Before any step is timed, the plan's figures: here 2 evaluations a step.
+        var planned = budget
+        planned.evaluationsPerStep = 2
+        let untimed = TimeBudget.Pace(seconds: 0, steps: 0, evaluations: 0)
+        let step = planned.stepSeconds(level: 1)
+        #expect(abs(step - 2 * planned.evaluationSeconds(level: 1)) < 1e-12)
+        #expect(try #require(planned.next(level: 1, done: 1, planned: 6, remaining: 3.5 * step, pace: untimed)) == (4, Int.max))
+        #expect(try #require(planned.next(level: 1, done: 1, planned: 6, remaining: 0.99 * step, pace: untimed)) == (2, 1))
+    }
+
     @Test func aTiledLevelCostsItsTiles() {
         let whole = level(1000, 1000, 10), tiled = level(1000, 1000, 10, tile: 512)
         let tiles = TimeBudget.tiles(tiled)

@@ -176,6 +176,33 @@ public struct TimeBudget: Sendable {
         return b
     }
 
+    /// What a whole level's steps after its first took (the first also carries the level's start).
+    struct Pace {
+        var seconds: Double
+        var steps: Int
+        var evaluations: Int
+    }
+
+    /// The next step of whole level `k` after `done` of its `planned` steps, with `remaining`
+    /// seconds to the deadline: the level's step count from here and the evaluations that
+    /// step may use, or nil to end the level. Steps and evaluations cost what `pace` timed,
+    /// or the plan's figures before it timed any. A level begins no step that would end past
+    /// the deadline. The last level counts again at every step, so it runs until the limit,
+    /// and when a whole step no longer fits it takes one cut to the evaluations that do (at
+    /// 2560x1600 one evaluation takes 14.5 s, a step with its line search 15-20 s).
+    func next(level k: Int, done: Int, planned: Int, remaining: Double, pace: Pace) -> (steps: Int, evaluationLimit: Int)? {
+        let timed = pace.steps > 0 && pace.evaluations > 0
+        let stepSeconds = timed ? pace.seconds / Double(pace.steps) : self.stepSeconds(level: k)
+        if stepSeconds > remaining {
+            guard k == last else { return nil }
+            let evaluationSeconds = timed ? pace.seconds / Double(pace.evaluations) : self.evaluationSeconds(level: k)
+            let evaluations = Int(min(remaining / evaluationSeconds, 1e9))
+            return evaluations >= 1 ? (done + 1, evaluations) : nil
+        }
+        let steps = k == last ? done + Int(min(remaining / stepSeconds, 1e9)) : planned
+        return done < steps ? (steps, Int.max) : nil
+    }
+
     /// Seconds one step of level `k` is expected to take.
     func stepSeconds(level k: Int) -> Double { Self.stepSeconds(levels[k], speed: speed, evaluations: evaluationsPerStep) }
 
@@ -238,7 +265,7 @@ extension StyleTransfer {
     /// through 128 and 384 px it is within 7 %. Kept per network and layers, so
     /// a host's estimates and a batch's runs measure once.
     func speed(layers: LayerSelection, options: TransferOptions) throws -> Speed {
-        let key = "\(options.pooling) \(layers.contentIndices) \(layers.styleIndices)"
+        let key = SpeedKey(pooling: options.pooling, content: layers.contentIndices, style: layers.styleIndices)
         if let known = speeds.withLock({ $0[key] }) { return known }
         let measured = try measureSpeed(layers: layers, options: options)
         speeds.withLock { $0[key] = measured }

@@ -72,7 +72,7 @@ public struct LBFGS: Optimizer {
             evaluations += 1
             value = f; gradient = g
         }
-        let searchEvaluations = min(WolfeLineSearch().maxEvaluations, evaluationLimit - (evaluations - startEvaluations))
+        let searchEvaluations = min(WolfeLineSearch.evaluations, evaluationLimit - (evaluations - startEvaluations))
         guard searchEvaluations > 0 else { return value! }
         let f0 = value!, g0 = gradient
         var d = direction(g0, at: x)

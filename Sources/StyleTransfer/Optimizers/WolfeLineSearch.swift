@@ -14,7 +14,9 @@
 struct WolfeLineSearch {
     var sufficientDecrease = 1e-4  // c1
     var curvature = 0.9  // c2: loose, so that t = 1 usually passes after the first steps
-    var maxEvaluations = 25
+    var maxEvaluations = Self.evaluations
+    /// The evaluations a search may take unless told fewer.
+    static let evaluations = 25
     /// Stop zooming when the bracket moves every pixel by less than this.
     var tolerance = 1e-9
     /// A box the trial points are projected onto: the search runs along the
