@@ -54,13 +54,11 @@ public final class StyleTransfer: @unchecked Sendable {
         var budget = plan.budget
         let deadline = start.addingTimeInterval((budget?.limit ?? 0) - (budget?.reserve ?? 0))
         var x: [Float] = []  // the level's picture, w x h; the margin is always its mirror (Margin.swift)
-        var last = LossTerms()
         var iteration = 0, evaluations = 0
         var (w, h) = (0, 0)
-        // `picture`: the tiled levels' x, which report must not read while optimiseTiled
-        // holds it inout (an exclusivity conflict: a trap in -O builds, found by Tests/sanitize.sh).
+        // `picture`: the level's x, which report must not read while optimiseTiled or
+        // optimiseWhole holds it inout (an exclusivity conflict: a trap in -O builds, found by Tests/sanitize.sh).
         func report(_ losses: LossTerms, evaluationsNow: Int, picture: [Float]? = nil) throws {
-            last = losses
             // The backstop behind the option ranges: a non-finite loss means the image is garbage.
             guard losses.total.isFinite else {
                 throw TransferError.diverged("the loss became \(losses.total) at iteration \(iteration): "
@@ -135,46 +133,15 @@ public final class StyleTransfer: @unchecked Sendable {
                 let objective = try MirroredObjective(network: network, width: w, height: h, content: levelContent,
                                                   styleTargets: targets, mask: mask, options: options, layers: layers,
                                                   margin: m)
-                var stepTerms = StepTerms()
-                let f: Objective = { px in
-                    let (terms, g) = objective.evaluate(px)
-                    stepTerms.evaluated(terms)
-                    return (terms.total, g)
-                }
                 if k == 0 { try report(objective.evaluate(x).0, evaluationsNow: objective.evaluations) }
-                // The coarser level's γ seeds this level's first step. The losses are means over
-                // pixels, so the inverse Hessian per pixel grows with the pixel count.
-                let seed = previousGamma.map { $0.gamma * Float(w * h) / Float($0.pixels) }
-                var optimizer = options.makeOptimizer(scale: objective.preconditioner, initialGamma: seed)
-                var done = 0, firstStepEnd = Date(), firstStepEvaluations = 0
-                while true {
-                    // A timed run decides each step after the first (which also carries the
-                    // level's start) from the pace of the steps it has timed (TimeBudget.next).
-                    var evaluationLimit = Int.max
-                    if let b = budget, done > 0 {
-                        let now = Date()
-                        let pace = TimeBudget.Pace(seconds: now.timeIntervalSince(firstStepEnd), steps: done - 1,
-                                                   evaluations: objective.evaluations - firstStepEvaluations)
-                        guard let next = b.next(level: k, done: done, planned: steps, remaining: deadline.timeIntervalSince(now),
-                                                pace: pace) else { break }
-                        (steps, evaluationLimit) = (next.steps, next.evaluationLimit)
-                        if k == b.last { total = iteration + steps - done }
-                    }
-                    if done >= steps { break }
-                    try Memory.ensureStep(floats: x.count)  // its vectors are Swift arrays (Memory.swift)
-                    // Adam reports the loss where its step began.
-                    stepTerms.stepped(to: optimizer.step(&x, f, evaluationLimit: evaluationLimit))
-                    last = stepTerms.terms
+                let paced = try optimiseWhole(&x, objective: objective, options: options, steps: steps,
+                                              budget: budget.map { ($0, k, deadline) }, gamma: &previousGamma) { losses, levelSteps, picture in
+                    if budget != nil { total = levelStart.iteration + levelSteps + later }
                     iteration += 1
-                    done += 1
-                    if done == 1 { (firstStepEnd, firstStepEvaluations) = (Date(), objective.evaluations) }
-                    try report(last, evaluationsNow: evaluations + objective.evaluations)
+                    try report(losses, evaluationsNow: evaluations + objective.evaluations, picture: picture)
                 }
                 evaluations += objective.evaluations
-                previousGamma = ((optimizer as? LBFGS)?.gamma).map { ($0, w * h) }
-                if done >= 3 {
-                    timed = (Date().timeIntervalSince(firstStepEnd), done - 1, objective.evaluations - firstStepEvaluations, false)
-                }
+                timed = paced.map { ($0.seconds, $0.steps, $0.evaluations, false) }
             }
             if let b = budget, let timed {
                 budget = b.measured(level: k, seconds: timed.seconds, steps: timed.steps, evaluations: timed.evaluations,
@@ -192,6 +159,50 @@ public final class StyleTransfer: @unchecked Sendable {
             result = mask.resized(width: outW, height: outH).blend(result, content).clamped()
         }
         return result
+    }
+
+    /// One whole (untiled) level: `steps` steps of the optimiser on `objective`, or, in a timed
+    /// run, as many as `TimeBudget.next` decides from the pace of the steps after the first
+    /// (which also carries the level's start). `gamma`: the coarser level's L-BFGS γ in (it
+    /// seeds the first step), this level's out. `advance(losses, levelSteps, picture)` follows
+    /// every step, `levelSteps` being the level's count as it now stands. Returns what the steps
+    /// after the first took, for the budget, when there were two or more of them.
+    func optimiseWhole(_ x: inout [Float], objective: MirroredObjective, options: TransferOptions, steps planned: Int,
+                       budget: (budget: TimeBudget, level: Int, deadline: Date)?, gamma: inout (gamma: Float, pixels: Int)?,
+                       advance: (LossTerms, Int, [Float]) throws -> Void) throws -> TimeBudget.Pace? {
+        var stepTerms = StepTerms()
+        let f: Objective = { px in
+            let (terms, g) = objective.evaluate(px)
+            stepTerms.evaluated(terms)
+            return (terms.total, g)
+        }
+        // The losses are means over pixels, so the inverse Hessian per pixel grows with the pixel count.
+        let pixels = objective.width * objective.height
+        var optimizer = options.makeOptimizer(scale: objective.preconditioner,
+                                              initialGamma: gamma.map { $0.gamma * Float(pixels) / Float($0.pixels) })
+        var steps = planned, done = 0, firstStepEnd = Date(), firstStepEvaluations = 0
+        func pace() -> TimeBudget.Pace {
+            TimeBudget.Pace(seconds: Date().timeIntervalSince(firstStepEnd), steps: done - 1,
+                            evaluations: objective.evaluations - firstStepEvaluations)
+        }
+        while true {
+            var evaluationLimit = Int.max
+            if let budget, done > 0 {
+                guard let next = budget.budget.next(level: budget.level, done: done, planned: steps,
+                                                    remaining: budget.deadline.timeIntervalSinceNow, pace: pace())
+                else { break }
+                (steps, evaluationLimit) = (next.steps, next.evaluationLimit)
+            }
+            if done >= steps { break }
+            try Memory.ensureStep(floats: x.count)  // its vectors are Swift arrays (Memory.swift)
+            // Adam reports the loss where its step began.
+            stepTerms.stepped(to: optimizer.step(&x, f, evaluationLimit: evaluationLimit))
+            done += 1
+            if done == 1 { (firstStepEnd, firstStepEvaluations) = (Date(), objective.evaluations) }
+            try advance(stepTerms.terms, steps, x)
+        }
+        gamma = ((optimizer as? LBFGS)?.gamma).map { ($0, pixels) }
+        return done >= 3 ? pace() : nil
     }
 
     /// The start of every level after the first: the previous level's picture
