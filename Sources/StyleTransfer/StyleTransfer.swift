@@ -56,9 +56,9 @@ public final class StyleTransfer: @unchecked Sendable {
         var x: [Float] = []  // the level's picture, w x h; the margin is always its mirror (Margin.swift)
         var iteration = 0, evaluations = 0
         var (w, h) = (0, 0)
-        // `picture`: the level's x, which report must not read while optimiseTiled or
-        // optimiseWhole holds it inout (an exclusivity conflict: a trap in -O builds, found by Tests/sanitize.sh).
-        func report(_ losses: LossTerms, evaluationsNow: Int, picture: [Float]? = nil) throws {
+        // `picture` is handed in, never read from x: optimiseTiled and optimiseWhole hold x inout
+        // while they call back (an exclusivity conflict: a trap in -O builds, found by Tests/sanitize.sh).
+        func report(_ losses: LossTerms, evaluationsNow: Int, picture: [Float]) throws {
             // The backstop behind the option ranges: a non-finite loss means the image is garbage.
             guard losses.total.isFinite else {
                 throw TransferError.diverged("the loss became \(losses.total) at iteration \(iteration): "
@@ -66,7 +66,7 @@ public final class StyleTransfer: @unchecked Sendable {
             }
             let p = TransferProgress(iteration: iteration, total: total, losses: losses,
                                      elapsed: Date().timeIntervalSince(start), evaluations: evaluationsNow,
-                                     image: Image(width: w, height: h, pixels: picture ?? x))
+                                     image: Image(width: w, height: h, pixels: picture))
             if let progress, !progress(p) { throw TransferError.cancelled }
         }
         var styleTargets: (sizes: [Int], crop: Int?, targets: [[Float]])?
@@ -114,7 +114,7 @@ public final class StyleTransfer: @unchecked Sendable {
             let mask = options.mask?.resized(width: w, height: h)
             if let tile = level.tile {
                 previousGamma = nil  // tiles keep their own optimisers
-                if k == 0 { try report(LossTerms(), evaluationsNow: 0) }
+                if k == 0 { try report(LossTerms(), evaluationsNow: 0, picture: x) }
                 try optimiseTiled(&x, width: w, height: h, margin: m, content: levelContent, targets: targets, mask: mask,
                                   options: options, layers: layers, network: network, tile: tile,
                                   iterations: steps, deadline: budget == nil ? nil : deadline,
@@ -133,7 +133,7 @@ public final class StyleTransfer: @unchecked Sendable {
                 let objective = try MirroredObjective(network: network, width: w, height: h, content: levelContent,
                                                   styleTargets: targets, mask: mask, options: options, layers: layers,
                                                   margin: m)
-                if k == 0 { try report(objective.evaluate(x).0, evaluationsNow: objective.evaluations) }
+                if k == 0 { try report(objective.evaluate(x).0, evaluationsNow: objective.evaluations, picture: x) }
                 let paced = try optimiseWhole(&x, objective: objective, options: options, steps: steps,
                                               budget: budget.map { ($0, k, deadline) }, gamma: &previousGamma) { losses, levelSteps, picture in
                     if budget != nil { total = levelStart.iteration + levelSteps + later }
