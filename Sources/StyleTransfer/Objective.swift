@@ -35,6 +35,10 @@ public final class TransferObjective {
     let styleLosses: [StyleLoss]
     let tvWeight: Double
     public private(set) var evaluations = 0
+    /// Each loss layer's weighted term at the last evaluation, content layers then
+    /// style layers in the order of the options: what `evaluate` sums into
+    /// `LossTerms.content` and `.style` (`stylize score` prints them).
+    public private(set) var layerTerms: [LayerTerm] = []
 
     /// `content` must already be `width` x `height` (nil: no content loss);
     /// `styles` are used at their own sizes.
@@ -87,15 +91,22 @@ public final class TransferObjective {
         if contentLosses.isEmpty && styleLosses.isEmpty {
             gradient = [Float](repeating: 0, count: pixels.count)
         } else {
+            var content = [Double](repeating: 0, count: contentLosses.count)
+            var style = [Double](repeating: 0, count: styleLosses.count)
             network.forward(pass, pixels: pixels)
             gradient = network.backward(pass) { i, g in
-                for loss in contentLosses where loss.layer == i {
-                    terms.content += loss.evaluate(pass.activation(i), gradient: g)
+                for (k, loss) in contentLosses.enumerated() where loss.layer == i {
+                    content[k] = loss.evaluate(pass.activation(i), gradient: g)
+                    terms.content += content[k]
                 }
-                for loss in styleLosses where loss.layer == i {
-                    terms.style += loss.evaluate(pass.activation(i), gradient: g)
+                for (k, loss) in styleLosses.enumerated() where loss.layer == i {
+                    style[k] = loss.evaluate(pass.activation(i), gradient: g)
+                    terms.style += style[k]
                 }
             }
+            let name = { (i: Int) in self.network.layers[i].name }
+            layerTerms = zip(contentLosses, content).map { LayerTerm(layer: name($0.layer), isStyle: false, value: $1) }
+                + zip(styleLosses, style).map { LayerTerm(layer: name($0.layer), isStyle: true, value: $1) }
         }
         if tvWeight > 0 {
             terms.tv = gradient.withUnsafeMutableBufferPointer {
@@ -104,4 +115,11 @@ public final class TransferObjective {
         }
         return (terms, gradient)
     }
+}
+
+/// One loss layer's weighted term (content or style) at an evaluation.
+public struct LayerTerm: Sendable, Equatable {
+    public var layer: String
+    public var isStyle: Bool
+    public var value: Double
 }

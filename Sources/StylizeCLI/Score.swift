@@ -104,14 +104,21 @@ struct Score: ParsableCommand {
                                               content: contentImage.resized(width: w, height: h),
                                               styles: scaledStyles, options: o, styleCrop: level.styleCrop)
             let losses = objective.evaluate(scored.resized(width: w, height: h).pixels).0
+            let content = objective.layerTerms.filter { !$0.isStyle }, style = objective.layerTerms.filter(\.isStyle)
             if json {
+                let layers = { (terms: [LayerTerm]) in terms.map { ["layer": $0.layer, "loss": $0.value] as [String: Any] } }
                 let object: [String: Any] = ["width": w, "height": h, "content": losses.content, "style": losses.style,
-                                             "tv": losses.tv, "total": losses.total]
+                                             "tv": losses.tv, "total": losses.total,
+                                             "content_layers": layers(content), "style_layers": layers(style)]
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else {
                 print(String(format: "%dx%d: loss %.6g (content %.6g, style %.6g, tv %.6g)",
                              w, h, losses.total, losses.content, losses.style, losses.tv))
+                // Which layers' statistics a picture misses: the terms summed above, one per layer.
+                let line = { (terms: [LayerTerm]) in terms.map { "\($0.layer) " + String(format: "%.4g", $0.value) }.joined(separator: ", ") }
+                if !content.isEmpty { print("  content by layer: " + line(content)) }
+                if !style.isEmpty { print("  style by layer: " + line(style)) }
             }
         }
     }

@@ -114,9 +114,12 @@ grep -q "'abc' is not a size" "$T/stderr" && ok "bench names the bad size" || ba
 expect_exit "unknown layer found after loading the model: exit 2" 2 -- "$BIN" "$C" "$S" -o "$T/u4.png" $FAST --style-layers relu9_9
 
 # --- score: the losses of any image, with a run's options ---
-# The content scored against itself: zero content loss, one line.
-"$BIN" score "$C" "$C" "$S" --size 0 >"$T/score.txt" 2>&1 && grep -qE "^64x64: loss [0-9.e+-]+ \(content 0, style [0-9.e+]+, tv [0-9.e+-]+\)$" "$T/score.txt" \
-    && ok "score of the content: zero content loss, one line" || bad "score of the content ($(head -c 300 "$T/score.txt"))"
+# The content scored against itself: zero content loss, a line, then the terms by layer (the defaults' layers).
+"$BIN" score "$C" "$C" "$S" --size 0 >"$T/score.txt" 2>&1 && [ "$(wc -l <"$T/score.txt")" = 3 ] \
+    && grep -qE "^64x64: loss [0-9.e+-]+ \(content 0, style [0-9.e+]+, tv [0-9.e+-]+\)$" "$T/score.txt" \
+    && grep -qx "  content by layer: relu4_2 0" "$T/score.txt" \
+    && grep -qE "^  style by layer: relu1_1 [0-9.e+-]+, relu2_1 [0-9.e+-]+, relu3_1 [0-9.e+-]+, relu4_1 [0-9.e+-]+, relu5_1 [0-9.e+-]+$" "$T/score.txt" \
+    && ok "score of the content: zero content loss, and the terms by layer" || bad "score of the content ($(head -c 300 "$T/score.txt"))"
 # Errors: one line on stderr, exit 1, nothing on stdout.
 for args in "$T/nope.png $C $S" "$C $T/nope.png $S" "$C $C $T/nope.png" "$T/text.png $C $S"; do
     "$BIN" score $args >"$T/stdout" 2>"$T/stderr"; rc=$?
@@ -145,6 +148,18 @@ sys.exit(0 if all(abs(v) < 0.02 for v in rel.values()) else 1)
 PY
 ) && ok "score of the result = the run's last logged loss within 2 % ($agree)" \
     || bad "score vs the run's log: ${agree:-no score} ($(head -c 300 "$T/stderr"))"
+# The terms by layer are the ones the totals sum: the two content layers of LOSS_OPTS, the five default style layers.
+python3 - "$T/score.json" >"$T/stdout" 2>&1 <<'PY' && ok "score --json: content and style by layer, summing to the totals ($(cat "$T/stdout"))" \
+    || bad "score --json by layer: $(head -c 300 "$T/stdout")"
+import json, sys
+s = json.load(open(sys.argv[1]))
+c, st = s["content_layers"], s["style_layers"]
+print("content " + ", ".join(f"{t['layer']} {t['loss']:.3g}" for t in c) + "; style " + ", ".join(f"{t['layer']} {t['loss']:.3g}" for t in st))
+assert [t["layer"] for t in c] == ["relu4_2", "relu3_2"], c
+assert [t["layer"] for t in st] == ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"], st
+assert all(t["loss"] > 0 for t in c + st)
+assert abs(sum(t["loss"] for t in c) / s["content"] - 1) < 1e-9 and abs(sum(t["loss"] for t in st) / s["style"] - 1) < 1e-9
+PY
 # A run composed at 32 px and refined to the content's 64 (a refinement level keeps the 64 px style at its own
 # size, where --size 0 would enlarge it 1.5x): `score --size 32 --output-size 0` scores where it ended.
 REFINE_OPTS="--size 32 --style-weight 2e-4 --tv-weight 0.02 --style-scale 1.5"
