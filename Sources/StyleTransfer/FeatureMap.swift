@@ -18,6 +18,8 @@ public final class FeatureMap: @unchecked Sendable {
     public var planeStride: Int { (height + 2) * (width + 2) }
     public var count: Int { channels * planeStride }
     public let data: UnsafeMutablePointer<Float>
+    /// The map whose memory a view uses (nil: this map owns `data`).
+    private let storage: FeatureMap?
 
     /// A zeroed map whose memory may be refused: running out throws
     /// `TransferError.allocationFailed` instead of ending the process (Memory.swift).
@@ -30,6 +32,7 @@ public final class FeatureMap: @unchecked Sendable {
         self.channels = channels
         self.height = height
         self.width = width
+        storage = nil
     }
 
     /// A zeroed map; running out of memory traps (small scratch maps, tests).
@@ -37,7 +40,18 @@ public final class FeatureMap: @unchecked Sendable {
         try! self.init(allocating: channels, height: height, width: width)
     }
 
-    deinit { free(data) }
+    /// A map of this shape over the start of `storage`'s memory, not zeroed: maps
+    /// that are never needed at the same time share one allocation (backward's gradients).
+    init(viewing storage: FeatureMap, channels: Int, height: Int, width: Int) {
+        precondition(channels * (height + 2) * (width + 2) <= storage.count, "view larger than its storage")
+        data = storage.data
+        self.channels = channels
+        self.height = height
+        self.width = width
+        self.storage = storage
+    }
+
+    deinit { if storage == nil { free(data) } }
 
     /// Index of interior pixel (c, y, x) in `data`.
     @inline(__always) public func index(_ c: Int, _ y: Int, _ x: Int) -> Int {

@@ -66,6 +66,8 @@ public final class FeatureNetwork: @unchecked Sendable {
         /// Copies of conv outputs taken before their ReLU, for losses on conv layers.
         var preActivation: [Int: FeatureMap]
         /// gradients[i]: buffer for the gradient with respect to layer i's input.
+        /// Backward needs only the gradient it reads and the one it writes, so these
+        /// and `outputGradient` take turns in two allocations of the largest one's size.
         let inputGradients: [FeatureMap?]
         /// The gradient with respect to the last output, where backward starts (nil when forward-only).
         let outputGradient: FeatureMap?
@@ -124,7 +126,7 @@ public final class FeatureNetwork: @unchecked Sendable {
     public func makePass(height: Int, width: Int, through last: Int, keepPreActivation: Set<Int> = [],
                          forwardOnly: Bool = false) throws -> Pass {
         var outputs: [FeatureMap] = []
-        var gradients: [FeatureMap?] = []
+        var gradientShapes: [(layer: Int, channels: Int, height: Int, width: Int)] = []  // each conv's and pool's input
         var pre: [Int: FeatureMap] = [:]
         func map(_ channels: Int, _ height: Int, _ width: Int) throws -> FeatureMap {
             try FeatureMap(allocating: channels, height: height, width: width)
@@ -134,21 +136,31 @@ public final class FeatureNetwork: @unchecked Sendable {
         for i in 0...last {
             switch layers[i].kind {
             case .conv(let conv):
-                try gradients.append(forwardOnly ? nil : map(current.channels, current.height, current.width))
+                gradientShapes.append((i, current.channels, current.height, current.width))
                 current = try map(conv.outChannels, current.height, current.width)
                 if keepPreActivation.contains(i) { pre[i] = try current.clone() }
             case .relu:
-                gradients.append(nil)  // in place
+                break  // in place
             case .pool:
-                try gradients.append(forwardOnly ? nil : map(current.channels, current.height, current.width))
+                gradientShapes.append((i, current.channels, current.height, current.width))
                 let (h, w) = Pool2x2.outputSize(height: current.height, width: current.width)
                 current = try map(current.channels, h, w)
             }
             outputs.append(current)
         }
-        return try Pass(height: height, width: width, depth: last + 1, input: input, outputs: outputs,
-                        preActivation: pre, inputGradients: gradients,
-                        outputGradient: forwardOnly ? nil : map(current.channels, current.height, current.width))
+        var gradients = [FeatureMap?](repeating: nil, count: last + 1), outputGradient: FeatureMap?
+        if !forwardOnly {
+            // Backward reads one gradient and writes the next: two buffers, taken in turns from the last layer down.
+            let shapes = [(last + 1, current.channels, current.height, current.width)] + gradientShapes.reversed()
+            let largest = shapes.max { $0.1 * ($0.2 + 2) * ($0.3 + 2) < $1.1 * ($1.2 + 2) * ($1.3 + 2) }!
+            let buffers = try [map(largest.1, largest.2, largest.3), map(largest.1, largest.2, largest.3)]
+            for (k, shape) in shapes.enumerated() {
+                let view = FeatureMap(viewing: buffers[k % 2], channels: shape.1, height: shape.2, width: shape.3)
+                if k == 0 { outputGradient = view } else { gradients[shape.0] = view }
+            }
+        }
+        return Pass(height: height, width: width, depth: last + 1, input: input, outputs: outputs,
+                    preActivation: pre, inputGradients: gradients, outputGradient: outputGradient)
     }
 
     /// Runs the network on planar RGB pixels in 0...255 (3 x H x W).

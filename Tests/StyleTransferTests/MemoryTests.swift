@@ -40,4 +40,27 @@ struct MemoryTests {
         let pass = try network.makePass(height: 32, width: 32, through: last)
         #expect(pass.depth == last + 1)
     }
+
+    /// Backward reads one gradient and writes the next, so a pass keeps two gradient
+    /// buffers, not one per layer (at 384 px, 602 MB of peak RSS became 508 MB), and the
+    /// memory plan counts those two. Whether the gradients stay right through the
+    /// shared buffers, GradientTests and WinogradTests.objectiveMatchesDirect check.
+    @Test func backwardsGradientsTakeTurnsInTwoBuffers() throws {
+        let network = try Support.realNetwork()
+        let last = network.layerIndex("relu5_1")!
+        let pass = try network.makePass(height: 40, width: 30, through: last)
+        // In backward's order: the last output's gradient, then each conv's and pool's input gradient going down.
+        let maps = [pass.outputGradient!] + pass.inputGradients.compactMap { $0 }.reversed()
+        #expect(maps.count == 16)  // 11 convs and 4 pools through relu5_1, and the first map
+        let buffers = maps.map { UInt(bitPattern: $0.data) }
+        #expect(Set(buffers).count == 2)
+        #expect(zip(buffers, buffers.dropFirst()).allSatisfy { $0 != $1 }, "a layer would write the gradient it reads")
+        // The plan's figure for this pass: its maps plus backward's two buffers of the largest gradient (64 x 42 x 32).
+        let planned = MemoryModel.passBytes(network, height: 40, width: 30, depth: last + 1, convs: [], forwardOnly: false,
+                                            contentLayers: [], styleLayers: [], masked: false)
+        let forward = ([pass.input] + pass.outputs.enumerated().filter {
+            if case .relu = network.layers[$0.offset].kind { return false } else { return true }
+        }.map(\.1)).reduce(0) { $0 + $1.count }
+        #expect(planned == 4 * (forward + 2 * 64 * 42 * 32 + 2 * 3 * 40 * 30))
+    }
 }

@@ -79,16 +79,16 @@ enum MemoryModel {
         var total = 0
         func map(_ ch: Int) -> Int { ch * (h + 2) * (w + 2) }
         total += map(3)
-        var biggestStyleMap = 0
+        var biggestStyleMap = 0, biggestGradient = 0
         for i in 0..<depth {
             switch network.layers[i].kind {
             case .conv(let conv):
-                if !forwardOnly { total += map(c) }
+                biggestGradient = max(biggestGradient, map(c))
                 c = conv.outChannels
                 total += map(c) * (convs.contains(i) ? 2 : 1)
             case .relu: break
             case .pool:
-                if !forwardOnly { total += map(c) }
+                biggestGradient = max(biggestGradient, map(c))
                 (h, w) = Pool2x2.outputSize(height: h, width: w)
                 total += map(c)
             }
@@ -96,7 +96,8 @@ enum MemoryModel {
             if styleLayers.contains(i) { biggestStyleMap = max(biggestStyleMap, map(c)) }
         }
         if !forwardOnly {
-            total += map(c) + 2 * 3 * height * width  // backward's first map, the returned gradient
+            // backward's two gradient buffers (makePass), the returned gradient
+            total += 2 * max(biggestGradient, map(c)) + 2 * 3 * height * width
             if masked { total += 2 * biggestStyleMap }
         }
         return total * float
