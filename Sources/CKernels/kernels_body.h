@@ -1,7 +1,8 @@
 // Kernel bodies, included once per instruction set by kernels.c with SK(name)
 // naming that set's copy and a target attribute in force, so the compiler
 // vectorises the same plain loops for each vector width. The Winograd
-// formulas are those of Winograd.swift (Lavin & Gray 2016, F(4x4,3x3)).
+// formulas are those of Winograd.swift (Lavin & Gray 2016, F(4x4,3x3)) and
+// Winograd6.swift (F(6x6,3x3)).
 
 /// Bᵀ d over six values (input transform).
 #define SK_BT(d0, d1, d2, d3, d4, d5, o0, o1, o2, o3, o4, o5) do { \
@@ -190,6 +191,192 @@ static void SK(winograd_grad_output_row)(const float *w, long step, long ta, flo
     }
 }
 
+// ---- Winograd F(6x6,3x3): 8x8 tiles, 6x6 outputs (points 0, ±1, ±2, ±1/2). ----
+// The 1-D transforms factored as in Winograd6.swift, in the same order of operations.
+
+/// Bᵀ x (input transform), eight values to eight.
+static inline void SK(w6_bt)(const float *x, float *o) {
+    float a, b;
+    o[0] = (x[0] - x[6]) + 5.25f * (x[4] - x[2]);
+    a = (x[2] + x[6]) - 4.25f * x[4]; b = (x[1] + x[5]) - 4.25f * x[3];
+    o[1] = a + b; o[2] = a - b;
+    a = (0.25f * x[2] + x[6]) - 1.25f * x[4]; b = (0.5f * x[1] + 2 * x[5]) - 2.5f * x[3];
+    o[3] = a + b; o[4] = a - b;
+    a = (4 * x[2] + x[6]) - 5 * x[4]; b = (2 * x[1] + 0.5f * x[5]) - 2.5f * x[3];
+    o[5] = a + b; o[6] = a - b;
+    o[7] = (x[7] - x[1]) + 5.25f * (x[3] - x[5]);
+}
+/// B x (adjoint of Bᵀ), eight to eight.
+static inline void SK(w6_b)(const float *x, float *o) {
+    float s12 = x[1] + x[2], d12 = x[1] - x[2], s34 = x[3] + x[4], d34 = x[3] - x[4];
+    float s56 = x[5] + x[6], d56 = x[5] - x[6];
+    o[0] = x[0];
+    o[1] = ((d12 + 0.5f * d34) + 2 * d56) - x[7];
+    o[2] = ((s12 + 0.25f * s34) + 4 * s56) - 5.25f * x[0];
+    o[3] = ((5.25f * x[7] - 4.25f * d12) - 2.5f * d34) - 2.5f * d56;
+    o[4] = ((5.25f * x[0] - 4.25f * s12) - 1.25f * s34) - 5 * s56;
+    o[5] = ((d12 + 2 * d34) + 0.5f * d56) - 5.25f * x[7];
+    o[6] = ((s12 + s34) + s56) - x[0];
+    o[7] = x[7];
+}
+/// Aᵀ x (output transform), eight to six.
+static inline void SK(w6_at)(const float *x, float *o) {
+    float a = x[1] + x[2], b = x[1] - x[2], c = x[3] + x[4], d = x[3] - x[4], e = x[5] + x[6], f = x[5] - x[6];
+    o[0] = ((x[0] + a) + c) + e;
+    o[1] = (b + 2 * d) + 0.5f * f;
+    o[2] = (a + 4 * c) + 0.25f * e;
+    o[3] = (b + 8 * d) + 0.125f * f;
+    o[4] = (a + 16 * c) + 0.0625f * e;
+    o[5] = ((b + 32 * d) + 0.03125f * f) + x[7];
+}
+/// A x (adjoint of Aᵀ), six to eight.
+static inline void SK(w6_a)(const float *x, float *o) {
+    float p, q;
+    o[0] = x[0];
+    p = (x[0] + x[2]) + x[4]; q = (x[1] + x[3]) + x[5];
+    o[1] = p + q; o[2] = p - q;
+    p = (x[0] + 4 * x[2]) + 16 * x[4]; q = (2 * x[1] + 8 * x[3]) + 32 * x[5];
+    o[3] = p + q; o[4] = p - q;
+    p = (x[0] + 0.25f * x[2]) + 0.0625f * x[4]; q = (0.5f * x[1] + 0.125f * x[3]) + 0.03125f * x[5];
+    o[5] = p + q; o[6] = p - q;
+    o[7] = x[5];
+}
+
+static void SK(winograd6_input_row)(const float *plane, long rs, long padded_rows, long top, long ta,
+                                    float *v, long step, float *scratch) {
+    const long width = 6 * ta + 2, n = width < rs ? width : rs;
+    float *zero = scratch + 8 * width;
+    const float *r[8];
+    int beyond = 0;
+    for (int i = 0; i < 8; i++) {
+        if (top + i < padded_rows) {
+            r[i] = plane + (top + i) * rs;
+        } else {
+            r[i] = zero;
+            beyond = 1;
+        }
+    }
+    if (beyond) memset(zero, 0, (size_t)n * sizeof(float));
+    for (long j = 0; j < n; j++) {  // rows: Bᵀ d over the eight input rows, all columns at once
+        float d[8], t[8];
+        for (int i = 0; i < 8; i++) d[i] = r[i][j];
+        SK(w6_bt)(d, t);
+        for (int i = 0; i < 8; i++) scratch[i * width + j] = t[i];
+    }
+    for (int i = 0; i < 8; i++) for (long j = n; j < width; j++) scratch[i * width + j] = 0;
+    for (int i = 0; i < 8; i++) {  // columns: eight at stride six for each tile
+        const float *q = scratch + i * width;
+        float *vi = v + (8 * i) * step;
+        for (long tj = 0; tj < ta; tj++) {
+            float t[8];
+            SK(w6_bt)(q + 6 * tj, t);
+            for (int l = 0; l < 8; l++) vi[l * step + tj] = t[l];
+        }
+    }
+}
+
+static void SK(winograd6_output_row)(const float *m, long step, long ta, float *y, long rs, long rows,
+                                     long width, float bias, int relu, float *scratch) {
+    float *s = scratch, *out = scratch + 48 * ta;
+    for (int l = 0; l < 8; l++) {  // rows: s[(8a + l)*ta + tj] = Σ_k Aᵀ[a][k] m[(8k + l)]
+        for (long tj = 0; tj < ta; tj++) {
+            float x[8], o[6];
+            for (int k = 0; k < 8; k++) x[k] = m[(8 * k + l) * step + tj];
+            SK(w6_at)(x, o);
+            for (int a = 0; a < 6; a++) s[(8 * a + l) * ta + tj] = o[a];
+        }
+    }
+    for (long a = 0; a < rows; a++) {
+        float *o = 6 * ta <= width ? y + a * rs : out;
+        for (long tj = 0; tj < ta; tj++) {
+            float x[8], e[6];
+            for (int l = 0; l < 8; l++) x[l] = s[(8 * a + l) * ta + tj];
+            SK(w6_at)(x, e);
+            for (int b = 0; b < 6; b++) {
+                float u = e[b] + bias;
+                o[6 * tj + b] = relu ? (u > 0 ? u : 0) : u;
+            }
+        }
+        if (o == out) memcpy(y + a * rs, out, (size_t)width * sizeof(float));
+    }
+}
+
+static void SK(winograd6_grad_input_row)(const float *dy, const float *mask, long rs, long rows, long width,
+                                         long ta, float *z, long step, float *scratch) {
+    const long w6 = 6 * ta;
+    float *e = scratch, *t = scratch + 6 * w6;
+    for (long a = 0; a < 6; a++) {  // six gradient rows, masked, zero past the image
+        float *restrict dst = e + a * w6;
+        if (a >= rows) {
+            memset(dst, 0, (size_t)w6 * sizeof(float));
+            continue;
+        }
+        const float *restrict src = dy + a * rs;
+        if (mask) {
+            const float *restrict keep = mask + a * rs;
+            for (long j = 0; j < width; j++) dst[j] = keep[j] > 0 ? src[j] : 0;
+        } else {
+            memcpy(dst, src, (size_t)width * sizeof(float));
+        }
+        for (long j = width; j < w6; j++) dst[j] = 0;
+    }
+    for (long j = 0; j < w6; j++) {  // rows: A e
+        float x[6], o[8];
+        for (int a = 0; a < 6; a++) x[a] = e[a * w6 + j];
+        SK(w6_a)(x, o);
+        for (int i = 0; i < 8; i++) t[i * w6 + j] = o[i];
+    }
+    for (int i = 0; i < 8; i++) {  // columns: six at stride six for each tile
+        const float *q = t + i * w6;
+        float *zi = z + (8 * i) * step;
+        for (long tj = 0; tj < ta; tj++) {
+            float o[8];
+            SK(w6_a)(q + 6 * tj, o);
+            for (int l = 0; l < 8; l++) zi[l * step + tj] = o[l];
+        }
+    }
+}
+
+static void SK(winograd6_grad_output_row)(const float *w, long step, long ta, float *plane, long rs,
+                                          long padded_rows, long top, float *scratch) {
+    const long width = 6 * ta + 2, n = width < rs ? width : rs;
+    float *s = scratch, *d = scratch + 64 * ta, *out = d + 8 * ta;
+    for (int l = 0; l < 8; l++) {  // rows: s[(8r + l)*ta + tj] = Σ_k B[r][k] w[(8k + l)]
+        for (long tj = 0; tj < ta; tj++) {
+            float x[8], o[8];
+            for (int k = 0; k < 8; k++) x[k] = w[(8 * k + l) * step + tj];
+            SK(w6_b)(x, o);
+            for (int r = 0; r < 8; r++) s[(8 * r + l) * ta + tj] = o[r];
+        }
+    }
+    for (long r = 0; r < 8 && top + r < padded_rows; r++) {
+        for (long tj = 0; tj < ta; tj++) {
+            float x[8], o[8];
+            for (int l = 0; l < 8; l++) x[l] = s[(8 * r + l) * ta + tj];
+            SK(w6_b)(x, o);
+            for (int c = 0; c < 8; c++) d[c * ta + tj] = o[c];
+        }
+        // Tiles overlap by two columns: a tile's last two add to the next one's first two.
+        const float *d0 = d, *d1 = d + ta, *d6 = d + 6 * ta, *d7 = d + 7 * ta;
+        out[0] = d0[0];
+        out[1] = d1[0];
+        for (int c = 2; c < 6; c++) out[c] = d[c * ta];
+        for (long tj = 1; tj < ta; tj++) {
+            out[6 * tj] = d0[tj] + d6[tj - 1];
+            out[6 * tj + 1] = d1[tj] + d7[tj - 1];
+            for (int c = 2; c < 6; c++) out[6 * tj + c] = d[c * ta + tj];
+        }
+        out[6 * ta] = d6[ta - 1];
+        out[6 * ta + 1] = d7[ta - 1];
+        float *restrict row = plane + (top + r) * rs;
+        if (r < 2 && top > 0) {
+            for (long j = 0; j < n; j++) row[j] += out[j];
+        } else {
+            memcpy(row, out, (size_t)n * sizeof(float));
+        }
+    }
+}
+
 static void SK(relu_forward)(float *restrict p, long n) {
     for (long i = 0; i < n; i++) p[i] = p[i] > 0 ? p[i] : 0;
 }
@@ -278,6 +465,10 @@ static const sk_kernels SK(table) = {
     SK(winograd_output_row),
     SK(winograd_grad_input_row),
     SK(winograd_grad_output_row),
+    SK(winograd6_input_row),
+    SK(winograd6_output_row),
+    SK(winograd6_grad_input_row),
+    SK(winograd6_grad_output_row),
     SK(relu_forward),
     SK(relu_backward),
     SK(pool_forward),

@@ -28,22 +28,29 @@ import Testing
         #expect(KernelPath(name: "sse9") == nil)
     }
 
-    // (cin, cout, h, w): tile-aligned, ragged edges, one-pixel sides, a band boundary (many tile rows).
-    static let shapes = [(16, 8, 8, 8), (24, 16, 7, 9), (32, 20, 5, 1), (16, 16, 1, 6), (20, 12, 13, 11), (16, 64, 70, 37)]
+    // (cin, cout, h, w): tile-aligned for F(4x4) and F(6x6), ragged edges, one-pixel sides, many tile rows,
+    // and bands (more transformed values than a band holds: 2 bands of F(4x4), 3 of F(6x6)).
+    static let shapes = [(16, 8, 8, 8), (16, 8, 12, 6), (24, 16, 7, 9), (32, 20, 5, 1), (16, 16, 1, 6), (20, 12, 13, 11),
+                         (16, 64, 70, 37), (256, 256, 100, 50)]
 
     @Test(arguments: native, shapes)
     func winogradMatchesSwift(kernels: KernelPath, shape: (Int, Int, Int, Int)) {
+        for tile in [WinogradTile.f4, .f6] { winogradMatchesSwift(kernels: kernels, shape: shape, tile: tile) }
+    }
+
+    func winogradMatchesSwift(kernels: KernelPath, shape: (Int, Int, Int, Int), tile: WinogradTile) {
         let (cin, cout, h, w) = shape
         var rng = SplitMix64(seed: UInt64(cin * 1000 + cout * 10 + h))
         let weight = Support.random(cout * cin * 9, in: -0.5...0.5, &rng), bias = Support.random(cout, &rng)
-        let fast = Conv3x3(weight: weight, bias: bias, inChannels: cin, outChannels: cout, kernels: kernels)
-        let reference = Conv3x3(weight: weight, bias: bias, inChannels: cin, outChannels: cout, kernels: .swift)
+        let fast = Conv3x3(weight: weight, bias: bias, inChannels: cin, outChannels: cout, winogradTile: tile, kernels: kernels)
+        let reference = Conv3x3(weight: weight, bias: bias, inChannels: cin, outChannels: cout, winogradTile: tile,
+                                kernels: .swift)
         let x = Support.randomMap(cin, h, w, &rng)
         for relu in [false, true] {
             let y1 = FeatureMap(channels: cout, height: h, width: w), y2 = FeatureMap(channels: cout, height: h, width: w)
             fast.forward(x, into: y1, relu: relu)
             reference.forward(x, into: y2, relu: relu)
-            #expect(Self.identical(y1, y2), "\(kernels) forward relu \(relu) \(shape)")
+            #expect(Self.identical(y1, y2), "\(kernels) \(tile) forward relu \(relu) \(shape)")
         }
         let dy = Support.randomMap(cout, h, w, &rng), mask = Support.randomMap(cout, h, w, &rng)
         for m in [nil, mask] {
@@ -51,7 +58,7 @@ import Testing
             dx1.data.update(repeating: .nan, count: dx1.count)  // every value, border included, must be written
             fast.backward(dy, into: dx1, reluOutput: m)
             reference.backward(dy, into: dx2, reluOutput: m)
-            #expect(Self.identical(dx1, dx2), "\(kernels) backward mask \(m != nil) \(shape)")
+            #expect(Self.identical(dx1, dx2), "\(kernels) \(tile) backward mask \(m != nil) \(shape)")
         }
     }
 

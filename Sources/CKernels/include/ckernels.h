@@ -1,4 +1,4 @@
-// The engine's own hot loops (Winograd F(4x4,3x3) transforms, ReLU, 2x2 pooling)
+// The engine's own hot loops (Winograd F(4x4,3x3) and F(6x6,3x3) transforms, ReLU, 2x2 pooling)
 // in C, compiled three times: for AVX-512, for AVX2 + FMA, and for the baseline
 // x86-64 (or whatever the target is), so that one binary uses the CPU's vector
 // width, picked at run time. Swift compiles for the baseline only.
@@ -55,6 +55,17 @@ typedef struct sk_kernels {
     void (*winograd_grad_output_row)(const float *w, long step, long tiles_across, float *plane, long rs,
                                      long padded_rows, long top, float *scratch);
 
+    /// The same four for Winograd F(6x6,3x3): 8x8 tiles at stride six, index 8i+k
+    /// in place of 6i+k, six output rows and columns a tile; scratch: 9 * (6*tiles_across + 2),
+    /// 54 * tiles_across, 14 * 6*tiles_across and 78 * tiles_across + 2 floats.
+    void (*winograd6_input_row)(const float *plane, long rs, long padded_rows, long top, long tiles_across,
+                                float *v, long step, float *scratch);
+    void (*winograd6_output_row)(const float *m, long step, long tiles_across, float *y, long rs, long rows,
+                                 long width, float bias, int relu, float *scratch);
+    void (*winograd6_grad_input_row)(const float *dy, const float *SK_NULLABLE mask, long rs, long rows, long width,
+                                     long tiles_across, float *z, long step, float *scratch);
+    void (*winograd6_grad_output_row)(const float *w, long step, long tiles_across, float *plane, long rs,
+                                      long padded_rows, long top, float *scratch);
     /// p[i] = max(p[i], 0) for i < n.
     void (*relu_forward)(float *p, long n);
     /// g[i] = y[i] > 0 ? g[i] : 0 for i < n.

@@ -23,9 +23,11 @@ public final class Conv3x3: @unchecked Sendable {
     /// used with a small im2col so the GEMM's K is 27 instead of 3.
     private let flat: [Float]
     private var usesIm2col: Bool { inChannels < 16 }
-    /// Winograd F(4x4,3x3) for the rest (every VGG conv but conv1_1), when enabled.
+    /// Winograd for the rest (every VGG conv but conv1_1), when enabled: F(6x6,3x3)
+    /// or F(4x4,3x3) by the layer's channels (`WinogradTile`), or as the tests ask.
     private let usesWinograd: Bool
-    /// Its transformed weights (4x the taps) are made on first use, so layers no
+    private let winogradTile: WinogradTile?
+    /// Its transformed weights (4x the taps, 7.1x for F(6x6)) are made on first use, so layers no
     /// run reaches (conv5_2, conv5_3 for the usual style layers) cost only their taps.
     private var winogradWeights: Winograd?
     private let lock = NSLock()
@@ -40,7 +42,8 @@ public final class Conv3x3: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if winogradWeights == nil {
-            winogradWeights = Winograd(taps: taps, inChannels: inChannels, outChannels: outChannels, kernels: kernels)
+            winogradWeights = Winograd(taps: taps, inChannels: inChannels, outChannels: outChannels, tile: winogradTile,
+                                       kernels: kernels)
             taps = []
         }
         return winogradWeights
@@ -49,7 +52,7 @@ public final class Conv3x3: @unchecked Sendable {
     /// `weight` is OIHW: [Cout][Cin][3][3].
     /// `useWinograd: false` keeps the direct nine-GEMM path (the reference the tests compare against).
     public init(weight: [Float], bias: [Float], inChannels: Int, outChannels: Int, useWinograd: Bool = true,
-                kernels: KernelPath = .best) {
+                winogradTile: WinogradTile? = nil, kernels: KernelPath = .best) {
         precondition(weight.count == outChannels * inChannels * 9 && bias.count == outChannels)
         self.inChannels = inChannels
         self.outChannels = outChannels
@@ -64,6 +67,7 @@ public final class Conv3x3: @unchecked Sendable {
             }
         }
         usesWinograd = inChannels >= 16 && useWinograd
+        self.winogradTile = winogradTile
         taps = t
         var f: [Float] = []  // only the im2col path keeps this layout
         if inChannels < 16 {
@@ -184,7 +188,10 @@ public final class Conv3x3: @unchecked Sendable {
         defer { lock.unlock() }
         return taps.count + flat.count + (winogradWeights?.transformed.count ?? 0) + bias.count
     }
-    var floatsWhenUsed: Int { (usesWinograd ? 36 : 9) * inChannels * outChannels + flat.count + bias.count }
+    var floatsWhenUsed: Int {
+        let tile = winogradTile ?? WinogradTile(inChannels: inChannels, outChannels: outChannels)
+        return (usesWinograd ? tile.alpha * tile.alpha : 9) * inChannels * outChannels + flat.count + bias.count
+    }
 
     /// FLOPs of one forward pass (the backward costs the same).
     public func flops(height: Int, width: Int) -> Double {

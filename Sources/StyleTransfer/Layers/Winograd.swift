@@ -16,6 +16,12 @@ import COpenBLAS
 /// where neighbouring 6x6 tiles of dX overlap by two pixels and add up.
 /// Tiles are processed in bands so the transformed data stays cache-sized.
 ///
+/// F(6x6, 3x3) (`WinogradTile.f6`, Winograd6.swift) is the same with 8x8 input
+/// tiles and 6x6 outputs: 64 GEMMs for 36 output pixels, 21 % fewer
+/// multiplications and transformed values per output than F(4x4), for 64
+/// transformed weights per channel pair instead of 36. Layers with at most 128
+/// channels use it (`WinogradTile.init`).
+///
 /// The transforms are written out row-wise (over all tiles of a tile row) so
 /// the loops run over contiguous memory and vectorise. They run as the C
 /// kernels of `kernels` (one call per tile row of a channel), or as the Swift
@@ -24,6 +30,7 @@ struct Winograd {
     let inChannels: Int
     let outChannels: Int
     let kernels: KernelPath
+    let tile: WinogradTile
     /// U[ξ][o][c] = (G g_oc Gᵀ)[ξ], computed once (on the layer's first use).
     let transformed: [Float]
 
@@ -63,23 +70,24 @@ struct Winograd {
          w.5)
     }
 
-    init(taps: [Float], inChannels: Int, outChannels: Int, kernels: KernelPath = .best) {
+    init(taps: [Float], inChannels: Int, outChannels: Int, tile: WinogradTile? = nil, kernels: KernelPath = .best) {
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernels = kernels
+        let tile = tile ?? WinogradTile(inChannels: inChannels, outChannels: outChannels)
+        self.tile = tile
         // taps are [k = 3*dy + dx][o][c]
-        let gm: [[Double]] = [[1.0 / 4, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
-                              [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1]]
-        var u = [Float](repeating: 0, count: 36 * outChannels * inChannels)
+        let gm = tile.g, n = tile.alpha
+        var u = [Float](repeating: 0, count: n * n * outChannels * inChannels)
         for o in 0..<outChannels {
             for c in 0..<inChannels {
                 var g = [[Double]](repeating: [0, 0, 0], count: 3)
                 for k in 0..<9 { g[k / 3][k % 3] = Double(taps[(k * outChannels + o) * inChannels + c]) }
-                for a in 0..<6 {
-                    for b in 0..<6 {
+                for a in 0..<n {
+                    for b in 0..<n {
                         var s = 0.0
                         for i in 0..<3 { for j in 0..<3 { s += gm[a][i] * g[i][j] * gm[b][j] } }
-                        u[((a * 6 + b) * outChannels + o) * inChannels + c] = Float(s)
+                        u[((a * n + b) * outChannels + o) * inChannels + c] = Float(s)
                     }
                 }
             }
@@ -88,14 +96,14 @@ struct Winograd {
     }
 
     /// Tile bands: `body(firstTileRow, tileRows, v, m)` with v and m sized for
-    /// 36 x channels x tiles of the band (~16 MB together at most, one tile row at least).
+    /// α² x channels x tiles of the band (~16 MB together at most, one tile row at least).
     private func forEachBand(height h: Int, tilesAcross: Int, channelsIn: Int, channelsOut: Int,
                              _ body: (Int, Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
-        let tilesDown = (h + 3) / 4
-        let bandTiles = max(tilesAcross, (1 << 22) / (36 * (channelsIn + channelsOut)))
+        let tilesDown = (h + tile.m - 1) / tile.m, positions = tile.alpha * tile.alpha
+        let bandTiles = max(tilesAcross, (1 << 22) / (positions * (channelsIn + channelsOut)))
         let bandRows = max(1, min(tilesDown, bandTiles / tilesAcross))
-        let v = UnsafeMutablePointer<Float>.allocate(capacity: 36 * channelsIn * bandRows * tilesAcross)
-        let m = UnsafeMutablePointer<Float>.allocate(capacity: 36 * channelsOut * bandRows * tilesAcross)
+        let v = UnsafeMutablePointer<Float>.allocate(capacity: positions * channelsIn * bandRows * tilesAcross)
+        let m = UnsafeMutablePointer<Float>.allocate(capacity: positions * channelsOut * bandRows * tilesAcross)
         defer { v.deallocate(); m.deallocate() }
         for row0 in stride(from: 0, to: tilesDown, by: bandRows) {
             body(row0, min(bandRows, tilesDown - row0), v, m)
@@ -106,12 +114,12 @@ struct Winograd {
     /// applied while the output tile is still in registers).
     func forward(_ x: FeatureMap, into y: FeatureMap, bias: [Float], relu: Bool = false) {
         precondition(x.channels == inChannels && y.channels == outChannels)
-        let tilesAcross = (x.width + 3) / 4
+        let tilesAcross = (x.width + tile.m - 1) / tile.m, positions = tile.alpha * tile.alpha
         forEachBand(height: x.height, tilesAcross: tilesAcross, channelsIn: inChannels, channelsOut: outChannels) { row0, rows, v, m in
             let tiles = rows * tilesAcross
             inputTransform(x, v, firstTileRow: row0, tileRows: rows, tilesAcross: tilesAcross, stride: tiles)
             transformed.withUnsafeBufferPointer { u in
-                parallelChunks(36, minimumChunk: 1) { range in for xi in range {
+                parallelChunks(positions, minimumChunk: 1) { range in for xi in range {
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outChannels), Int32(tiles), Int32(inChannels),
                                 1, u.baseAddress! + xi * outChannels * inChannels, Int32(inChannels),
                                 v + xi * inChannels * tiles, Int32(tiles), 0, m + xi * outChannels * tiles, Int32(tiles))
@@ -125,12 +133,12 @@ struct Winograd {
     /// nil: no mask). dx is overwritten, its border left zero.
     func backward(_ dy: FeatureMap, mask: FeatureMap?, into dx: FeatureMap) {
         precondition(dy.channels == outChannels && dx.channels == inChannels)
-        let tilesAcross = (dy.width + 3) / 4
+        let tilesAcross = (dy.width + tile.m - 1) / tile.m, positions = tile.alpha * tile.alpha
         forEachBand(height: dy.height, tilesAcross: tilesAcross, channelsIn: outChannels, channelsOut: inChannels) { row0, rows, z, w in
             let tiles = rows * tilesAcross
             gradientInputTransform(dy, mask: mask, z, firstTileRow: row0, tileRows: rows, tilesAcross: tilesAcross, stride: tiles)
             transformed.withUnsafeBufferPointer { u in
-                parallelChunks(36, minimumChunk: 1) { range in for xi in range {
+                parallelChunks(positions, minimumChunk: 1) { range in for xi in range {
                     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(inChannels), Int32(tiles), Int32(outChannels),
                                 1, u.baseAddress! + xi * outChannels * inChannels, Int32(inChannels),
                                 z + xi * outChannels * tiles, Int32(tiles), 0, w + xi * inChannels * tiles, Int32(tiles))
@@ -150,19 +158,23 @@ struct Winograd {
                                 tileRows: Int, tilesAcross: Int, stride tiles: Int) {
         let rs = x.rowStride, paddedRows = x.height + 2
         let step = x.channels * tiles
-        let width = 4 * tilesAcross + 2  // columns the tiles read; may pass the padding by up to three
+        let width = tile.m * tilesAcross + 2  // columns the tiles read; may pass the padding by up to m - 1
         if let k = kernels.table {
+            let row = tile == .f4 ? k.winograd_input_row : k.winograd6_input_row
             parallelChunks(x.channels, minimumChunk: 1) { range in
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 7 * width)
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: (tile.alpha + 1) * width)
                 defer { scratch.deallocate() }
                 for c in range {
                     for r in 0..<tileRows {
-                        k.winograd_input_row(x.data + c * x.planeStride, rs, paddedRows, 4 * (firstTileRow + r), tilesAcross,
-                                             v + c * tiles + r * tilesAcross, step, scratch)
+                        row(x.data + c * x.planeStride, rs, paddedRows, tile.m * (firstTileRow + r), tilesAcross,
+                            v + c * tiles + r * tilesAcross, step, scratch)
                     }
                 }
             }
             return
+        }
+        if tile == .f6 {
+            return inputTransform6(x, v, firstTileRow: firstTileRow, tileRows: tileRows, tilesAcross: tilesAcross, stride: tiles)
         }
         parallelChunks(x.channels, minimumChunk: 1) { range in
             let d = UnsafeMutablePointer<Float>.allocate(capacity: 12 * width)
@@ -207,18 +219,23 @@ struct Winograd {
                                  firstTileRow: Int, tileRows: Int, tilesAcross: Int, stride tiles: Int) {
         let step = y.channels * tiles
         if let k = kernels.table {
+            let (row, scratchSize) = tile == .f4 ? (k.winograd_output_row, 28) : (k.winograd6_output_row, 54)
             parallelChunks(y.channels, minimumChunk: 1) { range in
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 28 * tilesAcross)
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchSize * tilesAcross)
                 defer { scratch.deallocate() }
                 for o in range {
                     for r in 0..<tileRows {
-                        let oy = 4 * (firstTileRow + r)
-                        k.winograd_output_row(m + o * tiles + r * tilesAcross, step, tilesAcross, y.data + y.index(o, oy, 0),
-                                              y.rowStride, min(4, y.height - oy), y.width, bias[o], relu ? 1 : 0, scratch)
+                        let oy = tile.m * (firstTileRow + r)
+                        row(m + o * tiles + r * tilesAcross, step, tilesAcross, y.data + y.index(o, oy, 0),
+                            y.rowStride, min(tile.m, y.height - oy), y.width, bias[o], relu ? 1 : 0, scratch)
                     }
                 }
             }
             return
+        }
+        if tile == .f6 {
+            return outputTransform6(m, y, bias: bias, relu: relu, firstTileRow: firstTileRow, tileRows: tileRows,
+                                    tilesAcross: tilesAcross, stride: tiles)
         }
         parallelChunks(y.channels, minimumChunk: 1) { range in
             let s = UnsafeMutablePointer<Float>.allocate(capacity: 24 * tilesAcross)  // s[a][l][tj], Aᵀ over rows
@@ -261,21 +278,26 @@ struct Winograd {
     private func gradientInputTransform(_ dy: FeatureMap, mask: FeatureMap?, _ z: UnsafeMutablePointer<Float>,
                                         firstTileRow: Int, tileRows: Int, tilesAcross: Int, stride tiles: Int) {
         let step = dy.channels * tiles
-        let width = 4 * tilesAcross
+        let width = tile.m * tilesAcross
         if let k = kernels.table {
+            let row = tile == .f4 ? k.winograd_grad_input_row : k.winograd6_grad_input_row
             parallelChunks(dy.channels, minimumChunk: 1) { range in
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 10 * width)
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: (tile.m + tile.alpha) * width)
                 defer { scratch.deallocate() }
                 for o in range {
                     for r in 0..<tileRows {
-                        let top = 4 * (firstTileRow + r)
-                        k.winograd_grad_input_row(dy.data + dy.index(o, top, 0), mask.map { $0.data + $0.index(o, top, 0) },
-                                                  dy.rowStride, min(4, dy.height - top), dy.width, tilesAcross,
-                                                  z + o * tiles + r * tilesAcross, step, scratch)
+                        let top = tile.m * (firstTileRow + r)
+                        row(dy.data + dy.index(o, top, 0), mask.map { $0.data + $0.index(o, top, 0) },
+                            dy.rowStride, min(tile.m, dy.height - top), dy.width, tilesAcross,
+                            z + o * tiles + r * tilesAcross, step, scratch)
                     }
                 }
             }
             return
+        }
+        if tile == .f6 {
+            return gradientInputTransform6(dy, mask: mask, z, firstTileRow: firstTileRow, tileRows: tileRows,
+                                           tilesAcross: tilesAcross, stride: tiles)
         }
         parallelChunks(dy.channels, minimumChunk: 1) { range in
             let e = UnsafeMutablePointer<Float>.allocate(capacity: 10 * width)
@@ -326,17 +348,22 @@ struct Winograd {
         let rs = dx.rowStride, paddedRows = dx.height + 2
         let width = 4 * tilesAcross + 2
         if let k = kernels.table {
+            let (row, scratchSize) = tile == .f4 ? (k.winograd_grad_output_row, 46) : (k.winograd6_grad_output_row, 78)
             parallelChunks(dx.channels, minimumChunk: 1) { range in
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 46 * tilesAcross + 2)
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchSize * tilesAcross + 2)
                 defer { scratch.deallocate() }
                 for c in range {
                     for r in 0..<tileRows {
-                        k.winograd_grad_output_row(w + c * tiles + r * tilesAcross, step, tilesAcross, dx.data + c * dx.planeStride,
-                                                   rs, paddedRows, 4 * (firstTileRow + r), scratch)
+                        row(w + c * tiles + r * tilesAcross, step, tilesAcross, dx.data + c * dx.planeStride,
+                            rs, paddedRows, tile.m * (firstTileRow + r), scratch)
                     }
                 }
             }
             return
+        }
+        if tile == .f6 {
+            return gradientOutputTransform6(w, dx, firstTileRow: firstTileRow, tileRows: tileRows, tilesAcross: tilesAcross,
+                                            stride: tiles)
         }
         parallelChunks(dx.channels, minimumChunk: 1) { range in
             let s = UnsafeMutablePointer<Float>.allocate(capacity: 36 * tilesAcross)  // s[k][l][tj], B over rows
