@@ -14,13 +14,12 @@
     o5 = 4 * (d1) - 5 * (d3) + (d5);                               \
 } while (0)
 
-static void SK(winograd_input_row)(const float *plane, long rs, long padded_rows, long top, long ta,
-                                   float *v, long step, float *scratch) {
-    const long width = 4 * ta + 2, n = width < rs ? width : rs;
-    float *zero = scratch + 6 * width;
-    const float *r[6];
+/// The `count` input rows of a tile row from padded row `top`: r[i] points into the
+/// plane, or at `zero` (n floats, zeroed here when used) past `padded_rows`.
+static void SK(input_rows)(const float *plane, long rs, long padded_rows, long top, int count, long n, float *zero,
+                           const float **r) {
     int beyond = 0;
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < count; i++) {
         if (top + i < padded_rows) {
             r[i] = plane + (top + i) * rs;
         } else {
@@ -29,6 +28,14 @@ static void SK(winograd_input_row)(const float *plane, long rs, long padded_rows
         }
     }
     if (beyond) memset(zero, 0, (size_t)n * sizeof(float));
+}
+
+static void SK(winograd_input_row)(const float *plane, long rs, long padded_rows, long top, long ta,
+                                   float *v, long step, float *scratch) {
+    const long width = 4 * ta + 2, n = width < rs ? width : rs;
+    float *zero = scratch + 6 * width;
+    const float *r[6];
+    SK(input_rows)(plane, rs, padded_rows, top, 6, n, zero, r);
     // Row combinations Bᵀ d over the six input rows, all columns at once.
     float *restrict t0 = scratch, *restrict t1 = t0 + width, *restrict t2 = t1 + width;
     float *restrict t3 = t2 + width, *restrict t4 = t3 + width, *restrict t5 = t4 + width;
@@ -98,6 +105,27 @@ static void SK(winograd_output_row)(const float *m, long step, long ta, float *y
     }
 }
 
+/// The gradient tile rows of one tile row: `count` rows of `n` floats in e, row a =
+/// dy row a masked by mask > 0 (mask may be NULL) for a < rows, zero past `rows` and `width`.
+static void SK(gradient_rows)(const float *dy, const float *mask, long rs, long rows, long width, long count, long n,
+                              float *e) {
+    for (long a = 0; a < count; a++) {
+        float *restrict dst = e + a * n;
+        if (a >= rows) {
+            memset(dst, 0, (size_t)n * sizeof(float));
+            continue;
+        }
+        const float *restrict src = dy + a * rs;
+        if (mask) {
+            const float *restrict keep = mask + a * rs;
+            for (long j = 0; j < width; j++) dst[j] = keep[j] > 0 ? src[j] : 0;
+        } else {
+            memcpy(dst, src, (size_t)width * sizeof(float));
+        }
+        for (long j = width; j < n; j++) dst[j] = 0;
+    }
+}
+
 /// A e over four values (adjoint of Aᵀ) into six.
 #define SK_A(e0, e1, e2, e3, o0, o1, o2, o3, o4, o5) do {                 \
     float p_ = (e0) + (e2), q_ = (e1) + (e3), p4_ = (e0) + 4 * (e2), q8_ = 2 * (e1) + 8 * (e3); \
@@ -108,21 +136,7 @@ static void SK(winograd_grad_input_row)(const float *dy, const float *mask, long
                                         long ta, float *z, long step, float *scratch) {
     const long w4 = 4 * ta;
     float *e = scratch, *t = scratch + 4 * w4;
-    for (long a = 0; a < 4; a++) {  // four gradient rows, masked, zero past the image
-        float *restrict dst = e + a * w4;
-        if (a >= rows) {
-            memset(dst, 0, (size_t)w4 * sizeof(float));
-            continue;
-        }
-        const float *restrict src = dy + a * rs;
-        if (mask) {
-            const float *restrict keep = mask + a * rs;
-            for (long j = 0; j < width; j++) dst[j] = keep[j] > 0 ? src[j] : 0;
-        } else {
-            memcpy(dst, src, (size_t)width * sizeof(float));
-        }
-        for (long j = width; j < w4; j++) dst[j] = 0;
-    }
+    SK(gradient_rows)(dy, mask, rs, rows, width, 4, w4, e);
     const float *restrict e0 = e, *restrict e1 = e + w4, *restrict e2 = e + 2 * w4, *restrict e3 = e + 3 * w4;
     float *restrict t0 = t, *restrict t1 = t + w4, *restrict t2 = t + 2 * w4;
     float *restrict t3 = t + 3 * w4, *restrict t4 = t + 4 * w4, *restrict t5 = t + 5 * w4;
@@ -247,16 +261,7 @@ static void SK(winograd6_input_row)(const float *plane, long rs, long padded_row
     const long width = 6 * ta + 2, n = width < rs ? width : rs;
     float *zero = scratch + 8 * width;
     const float *r[8];
-    int beyond = 0;
-    for (int i = 0; i < 8; i++) {
-        if (top + i < padded_rows) {
-            r[i] = plane + (top + i) * rs;
-        } else {
-            r[i] = zero;
-            beyond = 1;
-        }
-    }
-    if (beyond) memset(zero, 0, (size_t)n * sizeof(float));
+    SK(input_rows)(plane, rs, padded_rows, top, 8, n, zero, r);
     for (long j = 0; j < n; j++) {  // rows: Bᵀ d over the eight input rows, all columns at once
         float d[8], t[8];
         for (int i = 0; i < 8; i++) d[i] = r[i][j];
@@ -305,21 +310,7 @@ static void SK(winograd6_grad_input_row)(const float *dy, const float *mask, lon
                                          long ta, float *z, long step, float *scratch) {
     const long w6 = 6 * ta;
     float *e = scratch, *t = scratch + 6 * w6;
-    for (long a = 0; a < 6; a++) {  // six gradient rows, masked, zero past the image
-        float *restrict dst = e + a * w6;
-        if (a >= rows) {
-            memset(dst, 0, (size_t)w6 * sizeof(float));
-            continue;
-        }
-        const float *restrict src = dy + a * rs;
-        if (mask) {
-            const float *restrict keep = mask + a * rs;
-            for (long j = 0; j < width; j++) dst[j] = keep[j] > 0 ? src[j] : 0;
-        } else {
-            memcpy(dst, src, (size_t)width * sizeof(float));
-        }
-        for (long j = width; j < w6; j++) dst[j] = 0;
-    }
+    SK(gradient_rows)(dy, mask, rs, rows, width, 6, w6, e);
     for (long j = 0; j < w6; j++) {  // rows: A e
         float x[6], o[8];
         for (int a = 0; a < 6; a++) x[a] = e[a * w6 + j];
