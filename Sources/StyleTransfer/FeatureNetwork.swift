@@ -151,12 +151,13 @@ public final class FeatureNetwork: @unchecked Sendable {
         var gradients = [FeatureMap?](repeating: nil, count: last + 1), outputGradient: FeatureMap?
         if !forwardOnly {
             // Backward reads one gradient and writes the next: two buffers, taken in turns from the last layer down.
-            let shapes = [(last + 1, current.channels, current.height, current.width)] + gradientShapes.reversed()
-            let largest = shapes.max { $0.1 * ($0.2 + 2) * ($0.3 + 2) < $1.1 * ($1.2 + 2) * ($1.3 + 2) }!
-            let buffers = try [map(largest.1, largest.2, largest.3), map(largest.1, largest.2, largest.3)]
+            let shapes = [(layer: last + 1, channels: current.channels, height: current.height, width: current.width)]
+                + gradientShapes.reversed()
+            let largest = shapes.max { $0.channels * ($0.height + 2) * ($0.width + 2) < $1.channels * ($1.height + 2) * ($1.width + 2) }!
+            let buffers = try (0..<2).map { _ in try map(largest.channels, largest.height, largest.width) }
             for (k, shape) in shapes.enumerated() {
-                let view = FeatureMap(viewing: buffers[k % 2], channels: shape.1, height: shape.2, width: shape.3)
-                if k == 0 { outputGradient = view } else { gradients[shape.0] = view }
+                let view = FeatureMap(viewing: buffers[k % 2], channels: shape.channels, height: shape.height, width: shape.width)
+                if k == 0 { outputGradient = view } else { gradients[shape.layer] = view }
             }
         }
         return Pass(height: height, width: width, depth: last + 1, input: input, outputs: outputs,
