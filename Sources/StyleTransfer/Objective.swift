@@ -35,10 +35,9 @@ public final class TransferObjective {
     let styleLosses: [StyleLoss]
     let tvWeight: Double
     public private(set) var evaluations = 0
-    /// Each loss layer's weighted term at the last evaluation, content layers then
-    /// style layers in the order of the options: what `evaluate` sums into
-    /// `LossTerms.content` and `.style` (`stylize score` prints them).
-    public private(set) var layerTerms: [LayerTerm] = []
+    /// Each loss layer's weighted term at the last evaluation, in the order of the
+    /// options: what `evaluate` sums into `LossTerms.content` and `.style` (`stylize score` prints them).
+    public private(set) var layerTerms: (content: [LayerTerm], style: [LayerTerm]) = ([], [])
 
     /// `content` must already be `width` x `height` (nil: no content loss);
     /// `styles` are used at their own sizes.
@@ -105,8 +104,8 @@ public final class TransferObjective {
                 }
             }
             let name = { (i: Int) in self.network.layers[i].name }
-            layerTerms = zip(contentLosses, content).map { LayerTerm(layer: name($0.layer), isStyle: false, value: $1) }
-                + zip(styleLosses, style).map { LayerTerm(layer: name($0.layer), isStyle: true, value: $1) }
+            layerTerms = (zip(contentLosses, content).map { LayerTerm(layer: name($0.layer), value: $1) },
+                          zip(styleLosses, style).map { LayerTerm(layer: name($0.layer), value: $1) })
         }
         if tvWeight > 0 {
             terms.tv = gradient.withUnsafeMutableBufferPointer {
@@ -120,6 +119,5 @@ public final class TransferObjective {
 /// One loss layer's weighted term (content or style) at an evaluation.
 public struct LayerTerm: Sendable, Equatable {
     public var layer: String
-    public var isStyle: Bool
     public var value: Double
 }

@@ -104,7 +104,7 @@ struct Score: ParsableCommand {
                                               content: contentImage.resized(width: w, height: h),
                                               styles: scaledStyles, options: o, styleCrop: level.styleCrop)
             let losses = objective.evaluate(scored.resized(width: w, height: h).pixels).0
-            let content = objective.layerTerms.filter { !$0.isStyle }, style = objective.layerTerms.filter(\.isStyle)
+            let (content, style) = objective.layerTerms
             if json {
                 let layers = { (terms: [LayerTerm]) in terms.map { ["layer": $0.layer, "loss": $0.value] as [String: Any] } }
                 let object: [String: Any] = ["width": w, "height": h, "content": losses.content, "style": losses.style,

@@ -145,7 +145,7 @@ public final class MirroredObjective {
     public let height: Int
     public var evaluations: Int { objective.evaluations }
     /// Each loss layer's term at the last evaluation (`TransferObjective.layerTerms`).
-    public var layerTerms: [LayerTerm] { objective.layerTerms }
+    public var layerTerms: (content: [LayerTerm], style: [LayerTerm]) { objective.layerTerms }
     /// L-BFGS's first inverse-Hessian guess for the picture: 1 / copies of each pixel
     /// on the canvas (`MirrorMap.inverseCopies`).
     var preconditioner: [Float] { map.inverseCopies(channels: 3) }

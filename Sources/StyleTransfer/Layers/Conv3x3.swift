@@ -26,7 +26,7 @@ public final class Conv3x3: @unchecked Sendable {
     /// Winograd for the rest (every VGG conv but conv1_1), when enabled: F(6x6,3x3)
     /// or F(4x4,3x3) by the layer's channels (`WinogradTile`), or as the tests ask.
     private let usesWinograd: Bool
-    private let winogradTile: WinogradTile?
+    private let winogradTile: WinogradTile
     /// Its transformed weights (4x the taps, 7.1x for F(6x6)) are made on first use, so layers no
     /// run reaches (conv5_2, conv5_3 for the usual style layers) cost only their taps.
     private var winogradWeights: Winograd?
@@ -67,7 +67,7 @@ public final class Conv3x3: @unchecked Sendable {
             }
         }
         usesWinograd = inChannels >= 16 && useWinograd
-        self.winogradTile = winogradTile
+        self.winogradTile = winogradTile ?? WinogradTile(inChannels: inChannels, outChannels: outChannels)
         taps = t
         var f: [Float] = []  // only the im2col path keeps this layout
         if inChannels < 16 {
@@ -189,8 +189,7 @@ public final class Conv3x3: @unchecked Sendable {
         return taps.count + flat.count + (winogradWeights?.transformed.count ?? 0) + bias.count
     }
     var floatsWhenUsed: Int {
-        let tile = winogradTile ?? WinogradTile(inChannels: inChannels, outChannels: outChannels)
-        return (usesWinograd ? tile.alpha * tile.alpha : 9) * inChannels * outChannels + flat.count + bias.count
+        (usesWinograd ? winogradTile.alpha * winogradTile.alpha : 9) * inChannels * outChannels + flat.count + bias.count
     }
 
     /// FLOPs of one forward pass (the backward costs the same).

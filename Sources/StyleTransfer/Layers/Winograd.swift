@@ -70,11 +70,10 @@ struct Winograd {
          w.5)
     }
 
-    init(taps: [Float], inChannels: Int, outChannels: Int, tile: WinogradTile? = nil, kernels: KernelPath = .best) {
+    init(taps: [Float], inChannels: Int, outChannels: Int, tile: WinogradTile, kernels: KernelPath = .best) {
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernels = kernels
-        let tile = tile ?? WinogradTile(inChannels: inChannels, outChannels: outChannels)
         self.tile = tile
         // taps are [k = 3*dy + dx][o][c]
         let gm = tile.g, n = tile.alpha
