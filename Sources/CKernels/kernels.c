@@ -81,6 +81,22 @@ int sk_best_level(void) {
     return level;
 }
 
+const char *sk_openblas_core(void) {
+    int level = sk_best_level();
+#if defined(__x86_64__)
+    if (level == 2) {
+        unsigned a, b, c, d;
+        __get_cpuid_count(7, 0, &a, &b, &c, &d);
+        unsigned need = (1u << 16) | (1u << 17) | (1u << 28) | (1u << 30) | (1u << 31);  // F, DQ, CD, BW, VL
+        if ((b & need) == need) {
+            __get_cpuid_count(7, 1, &a, &b, &c, &d);
+            return (a >> 5) & 1 ? "Cooperlake" : "SkylakeX";  // AVX512_BF16
+        }
+    }
+#endif
+    return level >= 1 ? "Haswell" : NULL;
+}
+
 const sk_kernels *sk_kernels_for(int level) {
     if (level < 0 || level > sk_best_level()) return NULL;
 #if defined(__x86_64__)

@@ -44,7 +44,8 @@ struct Bench: ParsableCommand {
     }
 
     /// Which GEMM kernels this run gets: OpenBLAS's own words (its build and the core it chose,
-    /// which OPENBLAS_CORETYPE overrides) and the vector units the CPU has.
+    /// which OPENBLAS_CORETYPE overrides, and whether the tool set it: `BLASCore`) and the
+    /// vector units the CPU has.
     static var kernels: String {
         let env = ProcessInfo.processInfo.environment
         let forced = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"].compactMap { k in env[k].map { "\(k)=\($0)" } }
@@ -52,7 +53,9 @@ struct Bench: ParsableCommand {
             .split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? []
         let units = ["avx2", "fma", "avx512f"].filter(flags.contains)
         return "OpenBLAS: \(String(cString: openblas_get_config())), core \(String(cString: openblas_get_corename()))"
-            + (forced.isEmpty ? " (its own choice)" : " (set by \(forced.joined(separator: ", ")))")
+            + (forced.isEmpty ? " (its own choice)"
+               : env[BLASCore.fallbackVariable].map { " (\(forced.joined(separator: ", ")) set by stylize: OpenBLAS chose \($0) for this CPU)" }
+               ?? " (set by \(forced.joined(separator: ", ")))")
             + "; CPU has \(units.isEmpty ? "none of avx2, fma, avx512f" : units.joined(separator: ", "))"
     }
 

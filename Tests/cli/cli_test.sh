@@ -54,8 +54,24 @@ vips bandjoin_const "$C" "$T/rgba.v" 200 && vips colourspace "$T/rgba.v" "$T/rgb
     && grep -qE "^\| sum \| [0-9.]+ \| [0-9.]+ \|" "$T/bench" && grep -q "1 threads" "$T/bench" \
     && ok "bench --profile prints the size row and the per-layer table" || bad "bench --profile ($(head -c 300 "$T/bench"))"
 # bench names the GEMM kernels it gets: OpenBLAS's core, and whether the environment forced it.
-grep -qE "^OpenBLAS: .*, core [A-Za-z0-9]+ \((its own choice|set by OPENBLAS_)" "$T/bench" \
+grep -qE "^OpenBLAS: .*, core [A-Za-z0-9]+ \((its own choice|set by OPENBLAS_|OPENBLAS_CORETYPE=[A-Za-z0-9]+ set by stylize)" "$T/bench" \
     && ok "bench names OpenBLAS's core ($(grep -o 'core [A-Za-z0-9]* ([^)]*)' "$T/bench"))" || bad "bench kernels line ($(grep OpenBLAS "$T/bench"))"
+# A CPU that fits better kernels never runs OpenBLAS's Prescott fallback unless the environment asks
+# for it: the tool starts again with the core that fits (BLASCore; the environment is left as it is).
+fits=$(python3 -c "
+f=set(next(l for l in open('/proc/cpuinfo') if l.startswith('flags')).split())
+a=all(x in f for x in ('avx512f','avx512cd','avx512bw','avx512dq','avx512vl'))
+print('Cooperlake' if a and 'avx512_bf16' in f else 'SkylakeX' if a else 'Haswell' if {'avx2','fma'} <= f else '')")
+core=$(grep -o '^OpenBLAS: .*, core [A-Za-z0-9]*' "$T/bench" | sed 's/.* core //')
+if [ -n "${OPENBLAS_CORETYPE+set}" ]; then
+    [ "$core" != Prescott ] || [ "${OPENBLAS_CORETYPE,,}" = prescott ] \
+        && ok "bench keeps the core OPENBLAS_CORETYPE names ($core)" || bad "bench core $core with OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE"
+elif [ -n "$fits" ]; then
+    { [ "$core" = "$fits" ] && grep -q "set by stylize: OpenBLAS chose Prescott" "$T/bench"; } \
+        || { [ "$core" != Prescott ] && grep -q "(its own choice)" "$T/bench"; } \
+        && ok "bench runs no Prescott fallback on a CPU that fits $fits ($(grep -o 'core [A-Za-z0-9]* ([^)]*)' "$T/bench"))" \
+        || bad "bench core on a CPU that fits $fits ($(grep OpenBLAS "$T/bench"))"
+fi
 # and the instruction set its own C kernels run with (the CPU's widest unless --kernels says otherwise).
 grep -qE "^Engine kernels: (avx512f|avx2|default) \(the CPU's widest;" "$T/bench" \
     && ok "bench names the engine's kernels ($(grep -o '^Engine kernels: [a-z0-9]*' "$T/bench"))" || bad "bench engine kernels line ($(grep Engine "$T/bench"))"

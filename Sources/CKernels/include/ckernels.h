@@ -86,6 +86,11 @@ int sk_best_level(void);
 /// The kernels of a level, or NULL when this CPU cannot run them.
 const sk_kernels *SK_NULLABLE sk_kernels_for(int level);
 
+/// The OpenBLAS core (an OPENBLAS_CORETYPE name) that fits this CPU: "Cooperlake"
+/// for AVX-512 with BF16, "SkylakeX" for AVX-512 F/CD/BW/DQ/VL, "Haswell" for AVX2 +
+/// FMA, else NULL. The checks are OpenBLAS's own (driver/others/dynamic.c).
+const char *SK_NULLABLE sk_openblas_core(void);
+
 #if defined(__clang__)
 #pragma clang assume_nonnull end
 #endif
