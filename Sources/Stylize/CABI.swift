@@ -34,6 +34,11 @@ public func cStatusString(_ status: stylize_status) -> UnsafePointer<CChar> {
     }
 }
 
+@_cdecl("stylize_blas_restart_core")
+public func cBLASRestartCore() -> UnsafePointer<CChar>? {
+    BLASCore.restartCore(environment: ProcessInfo.processInfo.environment) == nil ? nil : BLASCore.fittingName
+}
+
 @_cdecl("stylize_last_error")
 public func cLastError() -> UnsafePointer<CChar> {
     lastErrorPointer()

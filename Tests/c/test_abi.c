@@ -122,6 +122,12 @@ int main(void) {
           "stylize_version() %s != header %s", stylize_version(), STYLIZE_VERSION_STRING);
     for (int s = 0; s <= 7; s++) CHECK(stylize_status_string((stylize_status)s) != NULL, "status %d", s);
     CHECK(strcmp(stylize_last_error(), "") == 0, "last error before any failure: '%s'", stylize_last_error());
+    /* The OpenBLAS core to start again with: none when OPENBLAS_CORETYPE names one, else none or one
+     * that this CPU's feature bits fit (the CLI test checks the restart itself). */
+    const char *core = stylize_blas_restart_core();
+    if (getenv("OPENBLAS_CORETYPE")) CHECK(core == NULL, "restart core %s though OPENBLAS_CORETYPE is set", core);
+    else CHECK(core == NULL || !strcmp(core, "Cooperlake") || !strcmp(core, "SkylakeX") || !strcmp(core, "Haswell"),
+               "restart core '%s'", core);
     stylize_options d;
     memset(&d, 0x5A, sizeof d);
     stylize_options_init(&d);

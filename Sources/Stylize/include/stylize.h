@@ -207,6 +207,17 @@ void stylize_options_init(stylize_options *options);
 /* Constant English text for a status. Never NULL. */
 const char *stylize_status_string(stylize_status status);
 
+/* The OPENBLAS_CORETYPE value this process should start again with, or NULL
+ * when its GEMM kernels are already the CPU's. OpenBLAS picks its kernels once,
+ * when it loads, and Debian 12's 0.3.21 gives Intel CPUs newer than itself
+ * (Sapphire, Emerald, Granite Rapids) its generic Prescott kernels, about 3.5x
+ * slower here; a name is returned only then, and only when OPENBLAS_CORETYPE is
+ * unset. A program that owns its process may set the variable (and
+ * STYLIZE_OPENBLAS_FALLBACK to "Prescott", which `stylize bench` reports) and
+ * exec itself again, as the stylize tool and the GIMP plug-ins do; a library or
+ * host cannot, so its user sets OPENBLAS_CORETYPE. The string is static. */
+const char *stylize_blas_restart_core(void);
+
 /* This thread's message for its last failed call ("" if none yet): what was
  * wrong and which argument, option or file it concerns. Successful calls do
  * not clear it. The pointer stays valid until the thread exits; its text is
