@@ -54,6 +54,7 @@ public final class Conv3x3: @unchecked Sendable {
     public init(weight: [Float], bias: [Float], inChannels: Int, outChannels: Int, useWinograd: Bool = true,
                 winogradTile: WinogradTile? = nil, kernels: KernelPath = .best) {
         precondition(weight.count == outChannels * inChannels * 9 && bias.count == outChannels)
+        _ = blasOnCallingThread  // a conv's GEMMs run on the engine's threads, each its own (BLAS.swift)
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.bias = bias
