@@ -88,7 +88,7 @@ const sk_kernels *SK_NULLABLE sk_kernels_for(int level);
 
 /// The OpenBLAS core (an OPENBLAS_CORETYPE name) that fits this CPU: "Cooperlake"
 /// for AVX-512 with BF16, "SkylakeX" for AVX-512 F/CD/BW/DQ/VL, "Haswell" for AVX2 +
-/// FMA, else NULL. The checks are OpenBLAS's own (driver/others/dynamic.c).
+/// FMA, else NULL: the newest core OpenBLAS 0.3.21 has for each instruction set.
 const char *SK_NULLABLE sk_openblas_core(void);
 
 #if defined(__clang__)
