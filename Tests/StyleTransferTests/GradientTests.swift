@@ -290,11 +290,14 @@ import StyleTransfer
         print("gradient objective (VGG16, \(pooling) pooling): directional derivative relative error \(String(format: "%.2e", directional))")
         // Measured (max / average pooling): directional 8.5e-5 / 5.8e-4; per pixel, whole vector
         // 1.8e-3 / 6.3e-3, median 6e-4 / 1.2e-3 (a step of 0.1 level; smaller ones are
-        // dominated by Float32 rounding, larger ones by ReLU kinks). A wrong scale,
+        // dominated by Float32 rounding, larger ones by ReLU kinks). The per-pixel figures are
+        // that rounding and depend on OpenBLAS's kernels: on an Emerald Rapids Xeon, medians
+        // 6.8e-3 / 1.14e-2 with its Prescott kernels, 6.2e-3 / 7.9e-3 with Cooperlake's, up to
+        // 1.0e-2 with Haswell's, while the directional error stays 2-3e-4. A wrong scale,
         // channel order or layer would be off by O(1).
         #expect(directional < 5e-3)
         #expect(err.norm < 2e-2)
-        #expect(err.median < 1e-2)
+        #expect(err.median < 2e-2)
     }
 
     /// In pixel levels (0-255).

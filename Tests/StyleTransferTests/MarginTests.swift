@@ -95,10 +95,12 @@ import Testing
         let directional = GradientTests.directionalError(gradient, at: x) { objective.evaluate($0).0.total }
         print("gradient mirrored objective: directional derivative relative error \(String(format: "%.2e", directional))")
         // Measured: directional 3.9e-5; per pixel, whole vector 6.1e-3, median 6.5e-3 (the
-        // ring and 24 inside); without the fold the ring's whole-vector error is 2.5.
+        // ring and 24 inside; Float32 rounding, so it depends on OpenBLAS's kernels: 8.2e-3 to
+        // 1.21e-2 on an Emerald Rapids Xeon, directional 1.9e-4 there); without the fold the
+        // ring's whole-vector error is 2.5.
         #expect(directional < 5e-3)
         #expect(err.norm < 2e-2)
-        #expect(err.median < 1e-2)
+        #expect(err.median < 2e-2)
         #expect(errUnfolded.norm > 0.1, "the test cannot tell the folded gradient from the unfolded one")
     }
 
