@@ -5,7 +5,8 @@ import COpenBLAS
 /// thread: its worker threads keep spinning after every threaded call and
 /// would fight the engine's threads for the cores (measured at 384 px: 0.85 s
 /// per iteration with both kinds of threads, 0.60 s with the engine's alone).
-/// Set once, when the first network or convolution is built; process-wide, as OpenBLAS is.
+/// Set once, when the first convolution is built (every network builds its own, and
+/// every other GEMM here reads a network's features); process-wide, as OpenBLAS is.
 /// Two engine threads calling a multi-threaded OpenBLAS at once can also get wrong
 /// results: a Conv3x3 built alone (KernelTests) before any network, with OpenBLAS's
 /// Prescott kernels, differed from the reference in 1 of 4 runs.

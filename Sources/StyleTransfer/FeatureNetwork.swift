@@ -21,7 +21,6 @@ public final class FeatureNetwork: @unchecked Sendable {
     /// `useWinograd: false` runs every convolution directly (the reference for tests);
     /// `kernels: .swift` runs the engine's own loops in Swift (the reference for the C kernels).
     public init(weights: ModelWeights, pooling: PoolingMode = .max, useWinograd: Bool = true, kernels: KernelPath = .best) {
-        _ = blasOnCallingThread
         self.kernels = kernels
         topology = weights.topology
         convention = weights.convention

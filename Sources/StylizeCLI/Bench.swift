@@ -52,7 +52,7 @@ struct Bench: ParsableCommand {
         let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
             .split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? []
         let units = ["avx2", "fma", "avx512f"].filter(flags.contains)
-        return "OpenBLAS: \(String(cString: openblas_get_config())), core \(String(cString: openblas_get_corename()))"
+        return "OpenBLAS: \(String(cString: openblas_get_config())), core \(BLASCore.current)"
             + (forced.isEmpty ? " (its own choice)"
                : env[BLASCore.fallbackVariable].map { " (\(forced.joined(separator: ", ")) set by stylize: OpenBLAS chose \($0) for this CPU)" }
                ?? " (set by \(forced.joined(separator: ", ")))")
