@@ -397,20 +397,8 @@ func run(_ name: UnsafePointer<gchar>?, _ nparams: gint, _ params: UnsafePointer
 
 @main
 enum PlugIn {
-    /// As the stylize tool does (stylize_blas_restart_core): OpenBLAS picked its kernels
-    /// when this process loaded, and where it fell back to its Prescott ones on a CPU it
-    /// does not know, the plug-in starts again, same arguments, with the core that fits.
-    static func restartWithFittingBLASCore() {
-        guard let core = stylize_blas_restart_core() else { return }
-        setenv("STYLIZE_OPENBLAS_FALLBACK", "Prescott", 1)
-        setenv("OPENBLAS_CORETYPE", core, 1)
-        execv("/proc/self/exe", CommandLine.unsafeArgv)
-        unsetenv("OPENBLAS_CORETYPE")  // carry on with the kernels it has
-        unsetenv("STYLIZE_OPENBLAS_FALLBACK")
-    }
-
     static func main() {
-        restartWithFittingBLASCore()
+        stylize_blas_restart(CommandLine.unsafeArgv)  // OpenBLAS's Prescott fallback: start again (stylize.h)
         var info = GimpPlugInInfo(init_proc: nil, quit_proc: nil, query_proc: query, run_proc: run)
         exit(gimp_main(&info, CommandLine.argc, CommandLine.unsafeArgv))
     }

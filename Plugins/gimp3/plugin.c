@@ -6,9 +6,6 @@
  */
 #include "stylize-gimp3.h"
 
-#include <stdlib.h>
-#include <unistd.h>
-
 /* (Not "Stylize"/stylize_*: stylize.h owns that prefix.) */
 typedef struct { GimpPlugIn parent_instance; } StylizePlugIn;
 typedef struct { GimpPlugInClass parent_class; } StylizePlugInClass;
@@ -92,21 +89,14 @@ stylize_plug_in_init(StylizePlugIn *self)
 {
 }
 
-/* As the stylize tool does (stylize_blas_restart_core): OpenBLAS picked its kernels
- * when this process loaded, and where it fell back to its Prescott ones on a CPU it
- * does not know, the plug-in starts again with the core that fits. A constructor,
- * as GIMP_MAIN owns main(); glibc passes it main's arguments. */
+/* OpenBLAS's Prescott fallback on a CPU it does not know: start again with the
+ * core that fits (stylize.h), as the stylize tool does. A constructor, as GIMP_MAIN
+ * owns main(); glibc passes it main's arguments. */
 __attribute__((constructor)) static void
 restart_with_fitting_blas_core(int argc, char **argv, char **envp)
 {
     (void)argc; (void)envp;
-    const char *core = stylize_blas_restart_core();
-    if (!core) return;
-    setenv("STYLIZE_OPENBLAS_FALLBACK", "Prescott", 1);
-    setenv("OPENBLAS_CORETYPE", core, 1);
-    execv("/proc/self/exe", argv);
-    unsetenv("OPENBLAS_CORETYPE");  /* carry on with the kernels it has */
-    unsetenv("STYLIZE_OPENBLAS_FALLBACK");
+    stylize_blas_restart(argv);
 }
 
 GIMP_MAIN(STYLIZE_TYPE_PLUG_IN)

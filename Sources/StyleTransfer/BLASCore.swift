@@ -1,5 +1,6 @@
 import CKernels
 import COpenBLAS
+import Foundation
 
 /// Which GEMM kernels OpenBLAS runs. OpenBLAS picks them once, when it loads, from the
 /// CPU's model number, and an Intel model newer than the OpenBLAS build gets its generic
@@ -28,4 +29,19 @@ public enum BLASCore {
 
     /// Set beside OPENBLAS_CORETYPE by a process that started again: the core OpenBLAS had chosen.
     public static let fallbackVariable = "STYLIZE_OPENBLAS_FALLBACK"
+
+    /// Starts this process again with the core that fits, when `restartCore` names one: the
+    /// same program, pid and `arguments` (execv of /proc/self/exe), with OPENBLAS_CORETYPE and
+    /// `fallbackVariable` set. Only a program that owns its process calls it (the stylize tool,
+    /// the GIMP plug-ins), before it has started anything it would lose. Returns when there is
+    /// nothing to do, or when exec failed; the environment is then as it was, and the process
+    /// carries on with the kernels it has.
+    public static func restartProcess(arguments: UnsafePointer<UnsafeMutablePointer<CChar>?>) {
+        guard let core = restartCore(environment: ProcessInfo.processInfo.environment) else { return }
+        setenv(fallbackVariable, current, 1)
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        execv("/proc/self/exe", arguments)
+        unsetenv("OPENBLAS_CORETYPE")
+        unsetenv(fallbackVariable)
+    }
 }

@@ -39,6 +39,12 @@ public func cBLASRestartCore() -> UnsafePointer<CChar>? {
     BLASCore.restartCore(environment: ProcessInfo.processInfo.environment) == nil ? nil : BLASCore.fittingName
 }
 
+@_cdecl("stylize_blas_restart")
+public func cBLASRestart(_ argv: UnsafePointer<UnsafeMutablePointer<CChar>?>?) {
+    guard let argv else { return }
+    BLASCore.restartProcess(arguments: argv)
+}
+
 @_cdecl("stylize_last_error")
 public func cLastError() -> UnsafePointer<CChar> {
     lastErrorPointer()

@@ -19,7 +19,8 @@ extension Stylize {
     /// one line with a pointer to `stylize help <command>` and exit code 2; a
     /// run failure is one line `stylize: <what>: <why>` and exit code 1.
     static func main() {
-        restartWithFittingBLASCore()
+        // OpenBLAS's Prescott fallback on a CPU it does not know: start again with the core that fits.
+        BLASCore.restartProcess(arguments: CommandLine.unsafeArgv)
         let arguments = Array(CommandLine.arguments.dropFirst())
         let command: ParsableCommand
         do {
@@ -39,19 +40,6 @@ extension Stylize {
     }
 
     static let usageExitCode: Int32 = 2
-
-    /// OpenBLAS chose its kernels when this process loaded. Where it fell back to its
-    /// Prescott ones on a CPU it does not know (`BLASCore`), the tool starts again, same
-    /// process and arguments, with OPENBLAS_CORETYPE naming the core that fits; if that
-    /// fails it carries on with what it has.
-    static func restartWithFittingBLASCore() {
-        guard let core = BLASCore.restartCore(environment: ProcessInfo.processInfo.environment) else { return }
-        setenv(BLASCore.fallbackVariable, BLASCore.current, 1)
-        setenv("OPENBLAS_CORETYPE", core, 1)
-        execv("/proc/self/exe", CommandLine.unsafeArgv)
-        unsetenv("OPENBLAS_CORETYPE")
-        unsetenv(BLASCore.fallbackVariable)
-    }
 
     static func usageError(_ message: String, arguments: [String]) -> Never {
         let line = message.split(separator: "\n").first.map(String.init) ?? "invalid arguments"

@@ -55,6 +55,25 @@ else
     bad "test_formats.c does not compile:"; cat "$TMP/cc.log"
 fi
 
+# stylize_blas_restart: starts the program again (same pid, same arguments, the fitting
+# core set) exactly when stylize_blas_restart_core() names a core, and only once.
+if cc $CFLAGS "$REPO/Tests/c/restart_probe.c" $(pkg-config --cflags --libs stylize) -o "$TMP/probe" 2>"$TMP/cc.log"; then
+    "$TMP/probe" first-arg > "$TMP/probe.log" 2>&1
+    read -r _ _ pid _ _ _ core < "$TMP/probe.log"
+    if [ "$core" = - ]; then
+        expect="start pid $pid arg first-arg core -
+run pid $pid arg first-arg OPENBLAS_CORETYPE ${OPENBLAS_CORETYPE:--} fallback ${STYLIZE_OPENBLAS_FALLBACK:--}"
+    else
+        expect="start pid $pid arg first-arg core $core
+start pid $pid arg first-arg core -
+run pid $pid arg first-arg OPENBLAS_CORETYPE $core fallback Prescott"
+    fi
+    [ "$(cat "$TMP/probe.log")" = "$expect" ] && ok "stylize_blas_restart (core to start again with: $core)" \
+        || { bad "stylize_blas_restart:"; cat "$TMP/probe.log"; }
+else
+    bad "restart_probe.c does not compile:"; cat "$TMP/cc.log"
+fi
+
 # The README's example: PPM in, PPM out, progress on stderr.
 if cc $CFLAGS "$REPO/examples/c/stylize_example.c" $(pkg-config --cflags --libs stylize) -o "$TMP/example" 2>"$TMP/cc.log"; then
     ok "examples/c/stylize_example.c compiles"

@@ -212,11 +212,17 @@ const char *stylize_status_string(stylize_status status);
  * when it loads, and Debian 12's 0.3.21 gives Intel CPUs newer than itself
  * (Sapphire, Emerald, Granite Rapids) its generic Prescott kernels, about 3.5x
  * slower here; a name is returned only then, and only when OPENBLAS_CORETYPE is
- * unset. A program that owns its process may set the variable (and
- * STYLIZE_OPENBLAS_FALLBACK to "Prescott", which `stylize bench` reports) and
- * exec itself again, as the stylize tool and the GIMP plug-ins do; a library or
- * host cannot, so its user sets OPENBLAS_CORETYPE. The string is static. */
+ * unset. A library or host cannot start again, so its user sets
+ * OPENBLAS_CORETYPE. The string is static. */
 const char *stylize_blas_restart_core(void);
+
+/* For a program that owns its process (the stylize tool and the GIMP plug-ins
+ * call it first thing): when stylize_blas_restart_core() names a core, sets
+ * OPENBLAS_CORETYPE to it and STYLIZE_OPENBLAS_FALLBACK to the core OpenBLAS
+ * chose (`stylize bench` reports it), and execs /proc/self/exe with argv (the
+ * same pid; argv as main received it, NULL-terminated). Returns when there is
+ * nothing to do or exec failed; the environment is then as it was. */
+void stylize_blas_restart(char *const argv[]);
 
 /* This thread's message for its last failed call ("" if none yet): what was
  * wrong and which argument, option or file it concerns. Successful calls do
