@@ -406,6 +406,14 @@ if [ -n "$WID" ]; then
     sd="$(convert "$ARTIFACTS/gimp-dialog.png" -format '%[fx:standard_deviation]' info: 2>/dev/null)"
     if [ -s "$ARTIFACTS/gimp-dialog.png" ] && [ "${sd:-0}" != 0 ]; then pass "interactive dialog opens ($geom; screenshot $ARTIFACTS/gimp-dialog.png)"
     else fail "dialog screenshot" "no or blank screenshot"; fi
+    # The plug-in starts again with the OpenBLAS core that fits exactly when the stylize
+    # tool does (stylize_blas_restart: OpenBLAS fell back to Prescott, nobody named a core).
+    restarted="$("$PREFIX/bin/stylize" bench --sizes 32 --repeats 1 2>&1 | sed -n 's/.*(OPENBLAS_CORETYPE=\([A-Za-z0-9]*\) set by stylize.*/\1/p')"
+    penv="$(tr '\0' '\n' < "/proc/$(DISPLAY="$DISP" xdotool getwindowpid "$WID" 2>/dev/null)/environ" 2>/dev/null)"
+    got="$(echo "$penv" | sed -n 's/^OPENBLAS_CORETYPE=//p')/$(echo "$penv" | sed -n 's/^STYLIZE_OPENBLAS_FALLBACK=//p')"
+    if [ -n "$restarted" ]; then want="$restarted/Prescott"; else want="${OPENBLAS_CORETYPE-}/${STYLIZE_OPENBLAS_FALLBACK-}"; fi
+    if [ -n "$penv" ] && [ "$got" = "$want" ]; then pass "plug-in's OpenBLAS core as the tool's (OPENBLAS_CORETYPE/fallback: '$got')"
+    else fail "plug-in's OpenBLAS restart" "OPENBLAS_CORETYPE/STYLIZE_OPENBLAS_FALLBACK '$got', want '$want'"; fi
     DISPLAY="$DISP" xdotool windowfocus --sync "$WID" key alt+o 2>/dev/null
     # The next plug-in process may get the same window id: wait for none first.
     for _ in $(seq 1 300); do
