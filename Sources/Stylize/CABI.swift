@@ -6,12 +6,9 @@ import StyleTransfer
 // every argument, convert pixels, call the engine, map errors to statuses.
 // No caller input can reach a trap (force unwrap, precondition, overflow).
 
-/// Same text as STYLIZE_VERSION_STRING in the header (tests/c compares them).
-private let versionString: StaticString = "1.1.0"
-
 @_cdecl("stylize_version")
 public func cVersion() -> UnsafePointer<CChar> {
-    cString(versionString)
+    cString(stylizeVersion)
 }
 
 @_cdecl("stylize_options_init")

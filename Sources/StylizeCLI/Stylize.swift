@@ -8,7 +8,7 @@ struct Stylize: ParsableCommand {
         commandName: "stylize",
         abstract: "Neural style transfer (Gatys, Ecker and Bethge) on the CPU.",
         discussion: "Run `stylize CONTENT STYLE -o OUT.png`; see `stylize help <subcommand>`.",
-        version: "1.0.0",
+        version: stylizeVersion.description,
         subcommands: [Transfer.self, Reconstruct.self, Texture.self, Score.self, OptionsCommand.self, ModelCommand.self, Bench.self, Study.self, Batch.self, Video.self],
         defaultSubcommand: Transfer.self
     )

@@ -26,6 +26,13 @@ exports="$(nm -D --defined-only "$LIB" | awk '$2 ~ /^[TDBR]$/ {print $3}' | sed 
 expected="$(grep -oE '^[a-z0-9_ ]*[ *](stylize[a-z_]*)\(' "$PREFIX/include/stylize.h" | grep -oE 'stylize[a-z_]*\($' | tr -d '(' | sort -u | tr '\n' ' ')"
 [ "$exports" = "$expected" ] && ok "exports exactly the C ABI" || bad "exported symbols: $exports"
 
+# One version: the header's, stylize.pc's and the tool's (test_abi compares stylize_version() with the header).
+version="$(sed -n 's/^#define STYLIZE_VERSION_STRING "\(.*\)"$/\1/p' "$PREFIX/include/stylize.h")"
+tool="$("$PREFIX/bin/stylize" --version 2>&1)"
+[ -n "$version" ] && [ "$(pkg-config --modversion stylize)" = "$version" ] && [ "$tool" = "$version" ] \
+    && ok "version $version in stylize.h, stylize.pc and stylize --version" \
+    || bad "versions: stylize.h '$version', stylize.pc '$(pkg-config --modversion stylize)', stylize --version '$tool'"
+
 CFLAGS="-std=gnu11 -Wall -Wextra -Werror -O1"
 if cc $CFLAGS "$REPO/Tests/c/test_abi.c" $(pkg-config --cflags --libs stylize) -lpthread -lm -o "$TMP/test_abi" 2>"$TMP/cc.log"; then
     ok "test_abi.c compiles with \$(pkg-config --cflags --libs stylize)"

@@ -38,9 +38,9 @@ extern "C" {
 /* Compile-time version; compare with stylize_version() at run time. The
  * major number is the ABI version in the SONAME (libstylize.so.1). */
 #define STYLIZE_VERSION_MAJOR 1
-#define STYLIZE_VERSION_MINOR 1
+#define STYLIZE_VERSION_MINOR 2
 #define STYLIZE_VERSION_PATCH 0
-#define STYLIZE_VERSION_STRING "1.1.0"
+#define STYLIZE_VERSION_STRING "1.2.0"
 
 /* Limits checked on every call. Every image (content, style, mask) must
  * also be STYLIZE_MIN_SIDE to STYLIZE_MAX_SIDE px a side, at most
@@ -207,21 +207,21 @@ void stylize_options_init(stylize_options *options);
 /* Constant English text for a status. Never NULL. */
 const char *stylize_status_string(stylize_status status);
 
-/* The OPENBLAS_CORETYPE value this process should start again with, or NULL
- * when its GEMM kernels are already the CPU's. OpenBLAS picks its kernels once,
- * when it loads, and Debian 12's 0.3.21 gives Intel CPUs newer than itself
- * (Sapphire, Emerald, Granite Rapids) its generic Prescott kernels, about 3.5x
- * slower here; a name is returned only then, and only when OPENBLAS_CORETYPE is
- * unset. A library or host cannot start again, so its user sets
- * OPENBLAS_CORETYPE. The string is static. */
+/* (Since 1.2.) The OPENBLAS_CORETYPE value this process should start again
+ * with, or NULL when its GEMM kernels are already the CPU's. OpenBLAS picks its
+ * kernels once, when it loads, and Debian 12's 0.3.21 gives Intel CPUs newer
+ * than itself (Sapphire, Emerald, Granite Rapids) its generic Prescott kernels,
+ * about 3.5x slower here; a name is returned only then, and only when
+ * OPENBLAS_CORETYPE is unset. A library or host cannot start again, so its user
+ * sets OPENBLAS_CORETYPE. The string is static. */
 const char *stylize_blas_restart_core(void);
 
-/* For a program that owns its process (the stylize tool and the GIMP plug-ins
- * call it first thing): when stylize_blas_restart_core() names a core, sets
- * OPENBLAS_CORETYPE to it and STYLIZE_OPENBLAS_FALLBACK to the core OpenBLAS
- * chose (`stylize bench` reports it), and execs /proc/self/exe with argv (the
- * same pid; argv as main received it, NULL-terminated). Returns when there is
- * nothing to do or exec failed; the environment is then as it was. */
+/* (Since 1.2.) For a program that owns its process (the stylize tool and the
+ * GIMP plug-ins call it first thing): when stylize_blas_restart_core() names a
+ * core, sets OPENBLAS_CORETYPE to it and STYLIZE_OPENBLAS_FALLBACK to the core
+ * OpenBLAS chose (`stylize bench` reports it), and execs /proc/self/exe with
+ * argv (the same pid; argv as main received it, NULL-terminated). Returns when
+ * there is nothing to do or exec failed; the environment is then as it was. */
 void stylize_blas_restart(char *const argv[]);
 
 /* This thread's message for its last failed call ("" if none yet): what was
