@@ -34,8 +34,8 @@ public enum BLASCore {
     /// same program, pid and `arguments` (execv of /proc/self/exe), with OPENBLAS_CORETYPE and
     /// `fallbackVariable` set. Only a program that owns its process calls it (the stylize tool,
     /// the GIMP plug-ins), before it has started anything it would lose. Returns when there is
-    /// nothing to do, or when exec failed; the environment is then as it was, and the process
-    /// carries on with the kernels it has.
+    /// nothing to do, or when exec failed; both variables are then unset again (OPENBLAS_CORETYPE
+    /// was unset to begin with), and the process carries on with the kernels it has.
     public static func restartProcess(arguments: UnsafePointer<UnsafeMutablePointer<CChar>?>) {
         guard let core = restartCore(environment: ProcessInfo.processInfo.environment) else { return }
         setenv(fallbackVariable, current, 1)

@@ -221,7 +221,8 @@ const char *stylize_blas_restart_core(void);
  * core, sets OPENBLAS_CORETYPE to it and STYLIZE_OPENBLAS_FALLBACK to the core
  * OpenBLAS chose (`stylize bench` reports it), and execs /proc/self/exe with
  * argv (the same pid; argv as main received it, NULL-terminated). Returns when
- * there is nothing to do or exec failed; the environment is then as it was. */
+ * there is nothing to do, or when exec failed: both variables are then unset
+ * again (OPENBLAS_CORETYPE was unset to begin with). */
 void stylize_blas_restart(char *const argv[]);
 
 /* This thread's message for its last failed call ("" if none yet): what was
