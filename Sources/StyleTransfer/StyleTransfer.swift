@@ -112,18 +112,24 @@ public final class StyleTransfer: @unchecked Sendable {
             // (the first also carries the level's start), a tiled level's in all.
             var timed: (seconds: Double, steps: Int, evaluations: Int, includesStart: Bool)?
             let mask = options.mask?.resized(width: w, height: h)
+            // The level's objective weighs the content by its emphasis; its reports keep the options' weights.
+            var levelOptions = options
+            levelOptions.contentWeight *= level.contentEmphasis
+            func levelReport(_ losses: LossTerms, evaluationsNow: Int, picture: [Float]) throws {
+                try report(losses.contentDivided(by: level.contentEmphasis), evaluationsNow: evaluationsNow, picture: picture)
+            }
             if let tile = level.tile {
                 previousGamma = nil  // tiles keep their own optimisers
-                if k == 0 { try report(LossTerms(), evaluationsNow: 0, picture: x) }
+                if k == 0 { try levelReport(LossTerms(), evaluationsNow: 0, picture: x) }
                 try optimiseTiled(&x, width: w, height: h, margin: m, content: levelContent, targets: targets, mask: mask,
-                                  options: options, layers: layers, network: network, tile: tile,
+                                  options: levelOptions, layers: layers, network: network, tile: tile,
                                   iterations: steps, deadline: budget == nil ? nil : deadline,
                                   untilDeadline: k == budget?.last) { losses, stepsDone, levelSteps, evals, picture in
                     evaluations += evals
                     if budget != nil { total = levelStart.iteration + levelSteps + later }
                     while iteration < levelStart.iteration + stepsDone {
                         iteration += 1
-                        try report(losses, evaluationsNow: evaluations, picture: picture)
+                        try levelReport(losses, evaluationsNow: evaluations, picture: picture)
                     }
                 }
                 timed = (Date().timeIntervalSince(levelStart.date), iteration - levelStart.iteration,
@@ -131,14 +137,14 @@ public final class StyleTransfer: @unchecked Sendable {
             } else {
                 // f(x) = L(P x): the picture seen with its mirrored margin, ∇f = Pᵀ ∇L (Margin.swift).
                 let objective = try MirroredObjective(network: network, width: w, height: h, content: levelContent,
-                                                  styleTargets: targets, mask: mask, options: options, layers: layers,
+                                                  styleTargets: targets, mask: mask, options: levelOptions, layers: layers,
                                                   margin: m)
-                if k == 0 { try report(objective.evaluate(x).0, evaluationsNow: objective.evaluations, picture: x) }
+                if k == 0 { try levelReport(objective.evaluate(x).0, evaluationsNow: objective.evaluations, picture: x) }
                 let paced = try optimiseWhole(&x, objective: objective, options: options, steps: steps,
                                               budget: budget.map { ($0, k, deadline) }, gamma: &previousGamma) { losses, levelSteps, picture in
                     if budget != nil { total = levelStart.iteration + levelSteps + later }
                     iteration += 1
-                    try report(losses, evaluationsNow: evaluations + objective.evaluations, picture: picture)
+                    try levelReport(losses, evaluationsNow: evaluations + objective.evaluations, picture: picture)
                 }
                 evaluations += objective.evaluations
                 timed = paced.map { ($0.seconds, $0.steps, $0.evaluations, false) }

@@ -243,6 +243,14 @@ public struct LossTerms: Sendable, Equatable {
     public var temporal = 0.0
     public var total: Double { content + style + tv + temporal }
     public init() {}
+
+    /// The terms of an objective whose content weight was multiplied by `emphasis`, at the
+    /// options' own weights (what a refinement level reports: TransferPlan.Level.contentEmphasis).
+    func contentDivided(by emphasis: Double) -> LossTerms {
+        var t = self
+        t.content /= emphasis
+        return t
+    }
 }
 
 public struct TransferProgress: Sendable {

@@ -164,6 +164,23 @@ sys.exit(0 if all(abs(v) < 0.02 for v in rel.values()) else 1)
 PY
 ) && ok "score of the result = the run's last logged loss within 2 % ($agree)" \
     || bad "score vs the run's log: ${agree:-no score} ($(head -c 300 "$T/stderr"))"
+# A refinement level weighs the content 5 times (TransferPlan.refinementContentEmphasis) and logs it at the
+# options' weights: a 128 px cat composed at 64 px and refined at its own 128 px (no resampling), scored there
+# as the run's last level saw it. Logging the emphasised objective would put the content 5 times too high.
+vips thumbnail "$IMAGES/content_chelsea_cat.jpg" "$T/cat128.png" 128 \
+    && "$BIN" "$T/cat128.png" "$S" -o "$T/refined.png" --size 64 --scale-iterations 10,5 --log "$T/refined.json" --quiet \
+    && "$BIN" score "$T/refined.png" "$T/cat128.png" "$S" --size 64 --output-size 0 --json >"$T/refined-score.json" 2>"$T/stderr" \
+    && agree=$(python3 - "$T/refined.json" "$T/refined-score.json" <<'PY'
+import json, sys
+log = json.load(open(sys.argv[1]))["iterations"][-1]
+score = json.load(open(sys.argv[2]))
+assert score["width"] == 128, score
+rel = {k: score[k] / log[k] - 1 for k in ("content", "style", "tv")}
+print(" ".join(f"{k} {100 * v:+.2f}%" for k, v in rel.items()))
+sys.exit(0 if all(abs(v) < 0.02 for v in rel.values()) else 1)
+PY
+) && ok "a refinement level logs its losses at the options' weights: score of the result within 2 % ($agree)" \
+    || bad "refinement level's log vs score: ${agree:-no score} ($(head -c 300 "$T/stderr"))"
 # The terms by layer are the ones the totals sum: the two content layers of LOSS_OPTS, the five default style layers.
 python3 - "$T/score.json" >"$T/stdout" 2>&1 <<'PY' && ok "score --json: content and style by layer, summing to the totals ($(cat "$T/stdout"))" \
     || bad "score --json by layer: $(head -c 300 "$T/stdout")"
