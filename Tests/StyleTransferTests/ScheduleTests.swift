@@ -104,7 +104,8 @@ import Testing
         #expect(long.levels.map(\.width) == [128, 256, 2560])
     }
 
-    /// A refinement level is given its 3 steps or left out (`TimeBudget.leastRefinementSteps`).
+    /// A refinement level is given its 3 steps or left out (`TimeBudget.leastRefinementSteps`;
+    /// the final one is kept for 1, below).
     @Test func aRefinementLevelGetsItsLeastStepsOrIsLeftOut() {
         let plan = TransferPlan(levels: [level(128, 80, 100), level(512, 320, 100), level(1024, 640, 20, refines: true),
                                          level(2048, 1280, 20, refines: true)])
@@ -120,6 +121,19 @@ import Testing
         let long = TimeBudget(plan: plan, limit: 200, speed: speed).planned
         #expect(long.levels.map(\.width) == [128, 512, 1024, 2048] && long.levels.allSatisfy { $0.iterations >= 1 })
         #expect(long.levels[2].iterations == 3 && long.levels[3].iterations >= 3)
+    }
+
+    /// The final refinement level is kept while its start and one step fit, as a run behind
+    /// its plan keeps it (`TimeBudget.leastStepsBehindPlan`); the bridge levels before it keep their 3.
+    @Test func aPlanKeepsItsFinalRefinementLevelForOneStep() {
+        let plan = TransferPlan(levels: [level(128, 80, 100), level(512, 320, 100), level(1024, 640, 20, refines: true),
+                                         level(2048, 1280, 20, refines: true)])
+        // 2048x1280: its start and 1 step ≈ 3.5·2.7 s, with 3 steps ≈ 5.5·2.7 s; 1024x640's start and 3 steps ≈ 5.5·0.7 s.
+        // In 17 s the composition, 1024's 3 steps and one step at 2048 fit; 3 at 2048 would not.
+        let timed = TimeBudget(plan: plan, limit: 17, speed: speed).planned
+        #expect(timed.levels.map(\.width) == [128, 512, 1024, 2048], "\(timed)")
+        #expect(timed.levels[2].iterations == 3 && timed.levels[3].iterations >= 1 && timed.levels[3].iterations < 3)
+        #expect(timed.estimatedSeconds! <= 17 - timed.budget!.reserve + 1e-9, "\(timed)")
     }
 
     /// A run behind its plan gives up the finest levels as it goes, and the level it

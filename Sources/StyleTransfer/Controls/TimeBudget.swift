@@ -56,6 +56,11 @@ public struct TimeBudget: Sendable {
     static func leastSteps(_ level: TransferPlan.Level) -> Int {
         level.refines ? leastRefinementSteps : 5
     }
+    /// The same for the level a run ends with: a refinement level there is worth
+    /// `leastStepsBehindPlan` steps, as it is to a run behind its plan (`fit`).
+    static func leastSteps(_ level: TransferPlan.Level, last: Bool) -> Int {
+        last && level.refines ? leastStepsBehindPlan : leastSteps(level)
+    }
     /// A timed run's refinement levels are worth 3 steps: at 1024 px (composed at
     /// 256) 3 steps a level took the style loss from the resampled picture's 1.10e6
     /// to 3.91e4 (5 steps: 1.73e4; `StyleTransfer.minimumRefinementSteps`), and one
@@ -65,9 +70,12 @@ public struct TimeBudget: Sendable {
     /// whenever the speed they measured was a little slower than planned.
     static let leastRefinementSteps = 3
     /// A run behind its plan keeps a refinement level while one step of it still
-    /// fits (`fit`): one step at 2560x1600 took a 1497 px result's style loss from
-    /// 5.42e5 to 2.07e5, and the speed measured at small levels predicted the large
-    /// ones up to 20 % low. (Keeping room for that in the plan instead, 25 % more
+    /// fits (`fit`), and a plan keeps its final refinement level for one step: one
+    /// step at 2560x1600 took a 1497 px result's style loss from 5.42e5 to 2.07e5,
+    /// and the speed measured at small levels predicted the large ones up to 20 %
+    /// low. (A plan that wanted 3 steps there left the 2560 px level out of 7 of 25
+    /// 3-minute starts on a slower 2-core Xeon, at the two evaluations it times at the
+    /// start, and those runs ended at 1497 px with half the resampled style loss.) (Keeping room for that in the plan instead, 25 % more
     /// than the finer levels' 3 steps, left a 3-minute run one step per composition
     /// level, and its picture kept the photo's colours.)
     static let leastStepsBehindPlan = 1
@@ -84,7 +92,7 @@ public struct TimeBudget: Sendable {
         // Too little time for every level's least useful work: the finest levels go first
         // (the result is then resampled from the largest level that fits).
         func least(_ k: Int) -> Double {
-            let l = levels[k], n = TimeBudget.leastSteps(l)
+            let l = levels[k], n = TimeBudget.leastSteps(l, last: k == levels.count - 1)
             return TimeBudget.levelSeconds(l, steps: min(l.iterations, n), speed: speed, evaluations: 1)
         }
         while levels.count > 1 && levels.indices.map(least).reduce(0, +) > limit - TimeBudget.reserve(limit) {
@@ -157,7 +165,7 @@ public struct TimeBudget: Sendable {
         let n = Int(share / stepSeconds(level: k))
         // At least the level's least steps: a 1-minute run to 1497 px that gave its composition levels one step
         // each (the finer levels' kept time took it all) came back in the photo's own colours.
-        let least = min(Self.leastSteps(levels[k]), caps[k] ?? Int.max)
+        let least = min(Self.leastSteps(levels[k], last: k == last), caps[k] ?? Int.max)
         return max(least, k == last ? n : caps[k].map { min($0, n) } ?? n)
     }
 
