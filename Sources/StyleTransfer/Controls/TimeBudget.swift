@@ -73,11 +73,12 @@ public struct TimeBudget: Sendable {
     /// fits (`fit`), and a plan keeps its final refinement level for one step: one
     /// step at 2560x1600 took a 1497 px result's style loss from 5.42e5 to 2.07e5,
     /// and the speed measured at small levels predicted the large ones up to 20 %
-    /// low. (A plan that wanted 3 steps there left the 2560 px level out of 7 of 25
-    /// 3-minute starts on a slower 2-core Xeon, at the two evaluations it times at the
-    /// start, and those runs ended at 1497 px with half the resampled style loss.) (Keeping room for that in the plan instead, 25 % more
-    /// than the finer levels' 3 steps, left a 3-minute run one step per composition
-    /// level, and its picture kept the photo's colours.)
+    /// low. (Keeping room for that in the plan instead, 25 % more than the finer
+    /// levels' 3 steps, left a 3-minute run one step per composition level, and its
+    /// picture kept the photo's colours. A plan that wanted 3 steps at the final level
+    /// left the 2560 px level out of 7 of 25 3-minute starts on a slower 2-core Xeon,
+    /// by the two evaluations it times at the start, and those runs ended at 1497 px
+    /// with half the resampled result's style loss.)
     static let leastStepsBehindPlan = 1
     /// The most steps a level takes (its planned count; nil for the last level).
     let caps: [Int?]

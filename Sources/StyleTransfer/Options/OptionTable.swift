@@ -124,7 +124,7 @@ public enum OptionTable {
         spec(.timeLimit, .real, 0, 604_800, "0", unit: "s",
              help: "Plan the levels' iterations to end within this time (e.g. 90s, 3m; replaces --iterations); 0 = no limit",
              cli: "time-limit", c: "time_limit", vips: "time-limit", gimp: "time-limit", label: "Time limit"),
-        spec(.contentWeight, .real, 0, 1e6, "1", help: "Weight of the content loss",
+        spec(.contentWeight, .real, 0, 1e6, "1", help: "Weight of the content loss (refinement levels above --size weigh it \(Int(TransferPlan.refinementContentEmphasis)) times)",
              cli: "content-weight", c: "content_weight", vips: "content-weight", gimp: "content-weight",
              label: "Content weight"),
         spec(.styleWeight, .real, 0, 1e6, "0.0001", help: "Weight of the style loss",
