@@ -62,8 +62,9 @@ public enum Memory {
     static let stepVectors = 10
     /// The largest block a layer makes per call: im2col's band (Conv3x3, at most
     /// 2^23 floats; 23 MB for the first layer at 512x384); Winograd's bands take
-    /// at most 2^22 floats each. One layer runs at a time.
-    static let layerScratchBytes = 32 << 20
+    /// 2^22 floats, or as many as the layer's transformed weights (9.4M on 512-channel
+    /// layers, 38 MB). One layer runs at a time.
+    static let layerScratchBytes = 40 << 20
 
     /// Before an optimiser step on `floats` picture values: its vectors and the layers' scratch.
     static func ensureStep(floats: Int) throws {

@@ -29,7 +29,7 @@ import Testing
     }
 
     // (cin, cout, h, w): tile-aligned for F(4x4) and F(6x6), ragged edges, one-pixel sides, many tile rows,
-    // and bands (more transformed values than a band holds: 2 bands of F(4x4), 3 of F(6x6)).
+    // and bands (more transformed values than a band holds: 2 bands of each tile).
     static let shapes = [(16, 8, 8, 8), (16, 8, 12, 6), (24, 16, 7, 9), (32, 20, 5, 1), (16, 16, 1, 6), (20, 12, 13, 11),
                          (16, 64, 70, 37), (256, 256, 100, 50)]
 

@@ -18,7 +18,11 @@ import Testing
         return worst / scale
     }
 
-    @Test(arguments: [(16, 24, 8, 8), (64, 32, 7, 9), (32, 64, 5, 4), (128, 16, 1, 3), (24, 24, 13, 11), (256, 64, 14, 13)],
+    /// Bands of tile rows (`Winograd.forEachBand`): (256, 256, 100, 50) runs in two with either
+    /// tile (4M floats a band), (512, 512, 72, 60) in two with F(4x4), whose transformed
+    /// weights (9.4M floats) set its band.
+    @Test(arguments: [(16, 24, 8, 8), (64, 32, 7, 9), (32, 64, 5, 4), (128, 16, 1, 3), (24, 24, 13, 11), (256, 64, 14, 13),
+                      (256, 256, 100, 50), (512, 512, 72, 60)],
           [WinogradTile.f4, .f6])
     func matchesDirect(shape: (Int, Int, Int, Int), tile: WinogradTile) {
         let (cin, cout, h, w) = shape

@@ -95,12 +95,18 @@ struct Winograd {
     }
 
     /// Tile bands: `body(firstTileRow, tileRows, v, m)` with v and m sized for
-    /// α² x channels x tiles of the band (~16 MB together at most, one tile row at least).
+    /// α² x channels x tiles of the band: 4M floats (16 MB) together, or as many as the
+    /// transformed weights U when those are more (one tile row at least), in bands of
+    /// equal height. Small bands keep V and M near the cache, but every band's GEMMs
+    /// pack all of U again: on conv4_x (U 9.4M floats) 4M-float bands spent more on
+    /// packing U than on the band's own data (`stylize bench --sizes 384 --profile`).
     private func forEachBand(height h: Int, tilesAcross: Int, channelsIn: Int, channelsOut: Int,
                              _ body: (Int, Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
         let tilesDown = (h + tile.m - 1) / tile.m, positions = tile.alpha * tile.alpha
-        let bandTiles = max(tilesAcross, (1 << 22) / (positions * (channelsIn + channelsOut)))
-        let bandRows = max(1, min(tilesDown, bandTiles / tilesAcross))
+        let bandFloats = max(1 << 22, transformed.count)
+        let bandTiles = max(tilesAcross, bandFloats / (positions * (channelsIn + channelsOut)))
+        let mostRows = bandTiles / tilesAcross, bands = (tilesDown + mostRows - 1) / mostRows
+        let bandRows = (tilesDown + bands - 1) / bands
         let v = UnsafeMutablePointer<Float>.allocate(capacity: positions * channelsIn * bandRows * tilesAcross)
         let m = UnsafeMutablePointer<Float>.allocate(capacity: positions * channelsOut * bandRows * tilesAcross)
         defer { v.deallocate(); m.deallocate() }
