@@ -208,7 +208,7 @@ grep -q "out of range" "$T/stderr" && ok "score names the range" || bad "score r
 (ulimit -v 1500000; "$BIN" score "$C" "$C" "$S" --size 4096 >"$T/stdout" 2>"$T/stderr"); rc=$?
 [ $rc = 1 ] && [ "$(wc -l <"$T/stderr")" = 1 ] && grep -q "needs about .* of memory.*lower --size" "$T/stderr" \
     && ok "score under ulimit -v 1.5 GB at --size 4096: $(cat "$T/stderr")" || bad "score under ulimit -v (exit $rc: $(head -c 300 "$T/stderr"))"
-expect_exit "score that would need tiles under --max-memory: one line, exit 1" 1 -- "$BIN" score "$C" "$C" "$S" --size 1024 --max-memory 400M
+expect_exit "score that would need tiles under --max-memory: one line, exit 1" 1 -- "$BIN" score "$C" "$C" "$S" --size 1024 --max-memory 600M
 grep -q "cannot work in tiles" "$T/stderr" && ok "score says it cannot tile" || bad "score --max-memory message ($(cat "$T/stderr"))"
 
 echo "cli: $pass passed, $fail failed"
