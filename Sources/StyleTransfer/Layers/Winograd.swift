@@ -98,8 +98,9 @@ struct Winograd {
     /// α² x channels x tiles of the band: 4M floats (16 MB) together, or as many as the
     /// transformed weights U when those are more (one tile row at least), in bands of
     /// equal height. Small bands keep V and M near the cache, but every band's GEMMs
-    /// pack all of U again: on conv4_x (U 9.4M floats) 4M-float bands spent more on
-    /// packing U than on the band's own data (`stylize bench --sizes 384 --profile`).
+    /// pack all of U again, and on conv4_x U (9.4M floats) is more than a 4M-float band
+    /// of their data: one band instead of two at 384 px made conv4_2 and conv4_3 ~20 %
+    /// faster (`stylize bench --sizes 384 --profile`).
     private func forEachBand(height h: Int, tilesAcross: Int, channelsIn: Int, channelsOut: Int,
                              _ body: (Int, Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
         let tilesDown = (h + tile.m - 1) / tile.m, positions = tile.alpha * tile.alpha
