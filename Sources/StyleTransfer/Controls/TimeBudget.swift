@@ -52,14 +52,11 @@ public struct TimeBudget: Sendable {
 
     let levels: [TransferPlan.Level]
     /// The fewest steps worth a level: 5 for a composition level (fewer barely change
-    /// the picture), `leastRefinementSteps` for a refinement level.
-    static func leastSteps(_ level: TransferPlan.Level) -> Int {
-        level.refines ? leastRefinementSteps : 5
-    }
-    /// The same for the level a run ends with: a refinement level there is worth
-    /// `leastStepsBehindPlan` steps, as it is to a run behind its plan (`fit`).
-    static func leastSteps(_ level: TransferPlan.Level, last: Bool) -> Int {
-        last && level.refines ? leastStepsBehindPlan : leastSteps(level)
+    /// the picture), `leastRefinementSteps` for a refinement level, or
+    /// `leastStepsBehindPlan` for one the run must reach in what time is left
+    /// (`final`: the level a plan ends with, and every level of a run behind its plan, `fit`).
+    static func leastSteps(_ level: TransferPlan.Level, final: Bool = false) -> Int {
+        !level.refines ? 5 : final ? leastStepsBehindPlan : leastRefinementSteps
     }
     /// A timed run's refinement levels are worth 3 steps: at 1024 px (composed at
     /// 256) 3 steps a level took the style loss from the resampled picture's 1.10e6
@@ -93,7 +90,7 @@ public struct TimeBudget: Sendable {
         // Too little time for every level's least useful work: the finest levels go first
         // (the result is then resampled from the largest level that fits).
         func least(_ k: Int) -> Double {
-            let l = levels[k], n = TimeBudget.leastSteps(l, last: k == levels.count - 1)
+            let l = levels[k], n = TimeBudget.leastSteps(l, final: k == levels.count - 1)
             return TimeBudget.levelSeconds(l, steps: min(l.iterations, n), speed: speed, evaluations: 1)
         }
         while levels.count > 1 && levels.indices.map(least).reduce(0, +) > limit - TimeBudget.reserve(limit) {
@@ -166,7 +163,7 @@ public struct TimeBudget: Sendable {
         let n = Int(share / stepSeconds(level: k))
         // At least the level's least steps: a 1-minute run to 1497 px that gave its composition levels one step
         // each (the finer levels' kept time took it all) came back in the photo's own colours.
-        let least = min(Self.leastSteps(levels[k], last: k == last), caps[k] ?? Int.max)
+        let least = min(Self.leastSteps(levels[k], final: k == last), caps[k] ?? Int.max)
         return max(least, k == last ? n : caps[k].map { min($0, n) } ?? n)
     }
 
@@ -177,9 +174,7 @@ public struct TimeBudget: Sendable {
     /// the limit instead of leaving the time unused.
     func fit(from k: Int, remaining: Double) -> TimeBudget {
         var b = self
-        func least(_ j: Int) -> Double {
-            levelSeconds(level: j, steps: levels[j].refines ? Self.leastStepsBehindPlan : Self.leastSteps(levels[j]))
-        }
+        func least(_ j: Int) -> Double { levelSeconds(level: j, steps: Self.leastSteps(levels[j], final: true)) }
         // Level 0 always runs; a later level k may go too (then k - 1 was the last).
         while b.last >= max(k, 1) && (k...b.last).map(least).reduce(0, +) > remaining { b.last -= 1 }
         return b
