@@ -105,8 +105,8 @@ struct Winograd {
                              _ body: (Int, Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
         let tilesDown = (h + tile.m - 1) / tile.m, positions = tile.alpha * tile.alpha
         let bandFloats = max(1 << 22, transformed.count)
-        let bandTiles = max(tilesAcross, bandFloats / (positions * (channelsIn + channelsOut)))
-        let mostRows = bandTiles / tilesAcross, bands = (tilesDown + mostRows - 1) / mostRows
+        let mostRows = max(1, bandFloats / (positions * (channelsIn + channelsOut) * tilesAcross))
+        let bands = (tilesDown + mostRows - 1) / mostRows
         let bandRows = (tilesDown + bands - 1) / bands
         let v = UnsafeMutablePointer<Float>.allocate(capacity: positions * channelsIn * bandRows * tilesAcross)
         let m = UnsafeMutablePointer<Float>.allocate(capacity: positions * channelsOut * bandRows * tilesAcross)
