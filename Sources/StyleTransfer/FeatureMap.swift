@@ -28,7 +28,6 @@ public final class FeatureMap: @unchecked Sendable {
         precondition(channels > 0 && height > 0 && width > 0, "empty feature map")
         let n = channels * (height + 2) * (width + 2)
         data = try Memory.allocate(Float.self, count: n)
-        data.initialize(repeating: 0, count: n)
         self.channels = channels
         self.height = height
         self.width = width
@@ -51,7 +50,7 @@ public final class FeatureMap: @unchecked Sendable {
         self.storage = storage
     }
 
-    deinit { if storage == nil { free(data) } }
+    deinit { if storage == nil { Memory.release(data, count: count) } }
 
     /// Index of interior pixel (c, y, x) in `data`.
     @inline(__always) public func index(_ c: Int, _ y: Int, _ x: Int) -> Int {

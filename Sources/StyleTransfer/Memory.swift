@@ -16,25 +16,52 @@ import Foundation
 /// mapping of B bytes fails exactly when malloc's would, so a step, a level or a
 /// copy that could not be had throws instead of aborting half-way.
 public enum Memory {
-    /// `count` uninitialised values of `T`; the caller releases them with `free`.
-    /// Blocks of `hugePageBytes` or more are aligned to it and asked for huge pages
-    /// (Linux's transparent huge pages, which Debian enables on request): the maps
-    /// of a 2560x1600 level are 11 GiB, and making them resident 4 KiB at a time took
-    /// 2.8 million page faults.
+    /// `count` zeroed values of `T`; the caller gives them back with `release`.
+    /// Blocks of `hugePageBytes` or more are mapped from the kernel, not taken from
+    /// malloc's heap, so that freeing them gives the address space back at once: in
+    /// the heap, blocks under glibc's mmap threshold (which it raises to 32 MiB) stay
+    /// mapped while any live chunk lies above them, and a C host under RLIMIT_AS found
+    /// 109-165 MiB of a failed 512 px run's maps still mapped in 3 runs of 17
+    /// (Tests/faults/oom.c), too much for its next, smaller call. Mapped blocks are
+    /// aligned to 2 MiB and asked for huge pages (Linux's transparent huge pages,
+    /// which Debian enables on request): the maps of a 2560x1600 level are 11 GiB,
+    /// and making them resident 4 KiB at a time took 2.8 million page faults.
     static func allocate<T>(_: T.Type, count: Int) throws -> UnsafeMutablePointer<T> {
+        let bytes = try byteCount(T.self, count)
+        if bytes < hugePageBytes {
+            guard let p = calloc(bytes, 1) else { throw TransferError.allocationFailed(bytes: bytes) }
+            return p.bindMemory(to: T.self, capacity: count)
+        }
+        // Map one huge page more than needed, then unmap the unaligned head and the tail.
+        let length = mappedLength(bytes), mapped = length + hugePageBytes
+        let m = mmap(nil, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        guard let m, m != mapFailed else { throw TransferError.allocationFailed(bytes: bytes) }
+        let head = (hugePageBytes - Int(bitPattern: m) % hugePageBytes) % hugePageBytes
+        if head > 0 { munmap(m, head) }
+        if mapped - head - length > 0 { munmap(m + head + length, mapped - head - length) }
+        madvise(m + head, length / hugePageBytes * hugePageBytes, MADV_HUGEPAGE)
+        return (m + head).bindMemory(to: T.self, capacity: count)  // fresh anonymous pages are zero
+    }
+
+    /// Gives back what `allocate` returned for the same `count`.
+    static func release<T>(_ p: UnsafeMutablePointer<T>, count: Int) {
+        let bytes = max(count, 1) * MemoryLayout<T>.stride
+        if bytes < hugePageBytes { free(p) } else { munmap(p, mappedLength(bytes)) }
+    }
+
+    private static func byteCount<T>(_: T.Type, _ count: Int) throws -> Int {
         let (bytes, overflow) = max(count, 1).multipliedReportingOverflow(by: MemoryLayout<T>.stride)
         guard !overflow else { throw TransferError.allocationFailed(bytes: Int.max) }
-        var p: UnsafeMutableRawPointer?
-        if bytes < hugePageBytes {
-            p = malloc(bytes)
-        } else if posix_memalign(&p, hugePageBytes, bytes) == 0, let p {
-            madvise(p, bytes / hugePageBytes * hugePageBytes, MADV_HUGEPAGE)
-        } else {
-            p = nil
-        }
-        guard let p else { throw TransferError.allocationFailed(bytes: bytes) }
-        return p.bindMemory(to: T.self, capacity: count)
+        return bytes
     }
+
+    /// `bytes` rounded up to whole pages.
+    private static func mappedLength(_ bytes: Int) -> Int {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        return (bytes + page - 1) / page * page
+    }
+
+    private static let mapFailed = UnsafeMutableRawPointer(bitPattern: -1)
 
     static let hugePageBytes = 2 << 20
 
@@ -44,10 +71,9 @@ public enum Memory {
     /// as the arrays that follow will be. Another thread of the host can still
     /// take the space between the probe and the arrays: the window is one step.
     public static func ensure<T>(_: T.Type, count: Int) throws {
-        let (bytes, overflow) = max(count, 1).multipliedReportingOverflow(by: MemoryLayout<T>.stride)
-        guard !overflow else { throw TransferError.allocationFailed(bytes: Int.max) }
+        let bytes = try byteCount(T.self, count)
         let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-        guard let p, p != UnsafeMutableRawPointer(bitPattern: -1) else {
+        guard let p, p != mapFailed else {
             throw TransferError.allocationFailed(bytes: bytes)
         }
         munmap(p, bytes)

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import StyleTransfer
 
@@ -17,6 +18,34 @@ struct MemoryTests {
     @Test func aSizeThatOverflowsThrowsToo() {
         #expect(throws: TransferError.allocationFailed(bytes: Int.max)) {
             _ = try Memory.allocate(Float.self, count: Int.max / 2)
+        }
+    }
+
+    /// A block of 2 MiB or more is a mapping of its own, zeroed and aligned for huge
+    /// pages, and released it leaves the address space at once (msync fails with
+    /// ENOMEM on an unmapped page). From malloc's heap it would stay mapped: glibc
+    /// raises its mmap threshold to the size of a mapped block freed (16 MiB here),
+    /// so a 4 MiB block would come from the heap, and a host under RLIMIT_AS would
+    /// find a failed run's maps still counted (Tests/faults/oom.c).
+    @Test func largeBlocksAreMappedAndGiveTheirAddressSpaceBack() throws {
+        free(malloc(16 << 20))
+        let count = (4 << 20) / MemoryLayout<Float>.stride
+        let p = try Memory.allocate(Float.self, count: count)
+        #expect(Int(bitPattern: p) % Memory.hugePageBytes == 0)
+        #expect(UnsafeBufferPointer(start: p, count: count).allSatisfy { $0 == 0 })
+        p.update(repeating: 1, count: count)
+        #expect(msync(p, 4096, MS_ASYNC) == 0)
+        Memory.release(p, count: count)
+        #expect(msync(p, 4096, MS_ASYNC) == -1 && errno == ENOMEM)
+    }
+
+    /// Smaller blocks come from malloc, zeroed as the maps made of them need.
+    @Test func smallBlocksAreZeroedToo() throws {
+        for _ in 0..<2 {  // the second time, maybe the first block's memory again
+            let p = try Memory.allocate(Float.self, count: 1000)
+            #expect(UnsafeBufferPointer(start: p, count: 1000).allSatisfy { $0 == 0 })
+            p.update(repeating: 1, count: 1000)
+            Memory.release(p, count: 1000)
         }
     }
 
