@@ -1,12 +1,13 @@
 import Foundation
 
 /// The engine's large buffers (a pass's feature maps, the run's largest share by
-/// `MemoryModel`) come from malloc, checked, rather than from Swift's allocator,
-/// which ends the process (SIGABRT) when malloc fails. libstylize runs inside
-/// hosts (GIMP, vips, C programs): under a memory limit that admission could not
-/// foresee, the run must fail with an error the host can handle
-/// (`TransferError.allocationFailed`, STYLIZE_ERROR_OUT_OF_MEMORY in the C ABI),
-/// and whatever was allocated before is freed as the owners unwind.
+/// `MemoryModel`) come from `allocate` (their own mappings, or malloc when small),
+/// checked, rather than from Swift's allocator, which ends the process (SIGABRT)
+/// when malloc fails. libstylize runs inside hosts (GIMP, vips, C programs):
+/// under a memory limit that admission could not foresee, the run must fail with
+/// an error the host can handle (`TransferError.allocationFailed`,
+/// STYLIZE_ERROR_OUT_OF_MEMORY in the C ABI), and whatever was allocated before
+/// is freed as the owners unwind.
 ///
 /// The pictures themselves (the optimiser's vectors, the resampled levels, the
 /// C ABI's input copies) stay Swift arrays: copy-on-write values the optimisers
