@@ -33,13 +33,13 @@ public enum Memory {
             guard let p = calloc(bytes, 1) else { throw TransferError.allocationFailed(bytes: bytes) }
             return p.bindMemory(to: T.self, capacity: count)
         }
-        // Map one huge page more than needed, then unmap the unaligned head and the tail.
-        let length = mappedLength(bytes), mapped = length + hugePageBytes
-        let m = mmap(nil, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        // Map one huge page more than needed, then unmap the unaligned head and the rest of that page.
+        let length = mappedLength(bytes)
+        let m = mmap(nil, length + hugePageBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         guard let m, m != mapFailed else { throw TransferError.allocationFailed(bytes: bytes) }
         let head = (hugePageBytes - Int(bitPattern: m) % hugePageBytes) % hugePageBytes
         if head > 0 { munmap(m, head) }
-        if mapped - head - length > 0 { munmap(m + head + length, mapped - head - length) }
+        munmap(m + head + length, hugePageBytes - head)  // never empty: head < hugePageBytes
         madvise(m + head, length / hugePageBytes * hugePageBytes, MADV_HUGEPAGE)
         return (m + head).bindMemory(to: T.self, capacity: count)  // fresh anonymous pages are zero
     }
